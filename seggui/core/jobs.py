@@ -1,0 +1,79 @@
+"""Long work as plain generators: yield `Progress`, check a `CancelToken`.
+
+The same job runs under the CLI (a progress bar) and under the GUI (a QThread
+runner); neither the job nor its caller needs to know about the other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from seggui.core.errors import Cancelled
+
+T = TypeVar("T")
+
+
+@dataclass
+class Progress:
+    """One step of a job: `done` of `total` units, with a human message.
+
+    `item` names what was just processed (a file, a frame) and `error` carries
+    the message when that item failed but the job carries on.
+    """
+
+    done: int
+    total: int | None
+    message: str = ""
+    item: str | None = None
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float | None:
+        """Share done in [0, 1], or None when the total is unknown."""
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+class CancelToken:
+    """A thread-safe flag a job polls between units of work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        """Raise `Cancelled` if cancel was asked for."""
+        if self._event.is_set():
+            raise Cancelled("cancelled")
+
+
+Job = Generator[Progress, None, T]
+
+
+def run_job(job: Job[T]) -> T:
+    """Drive a job to completion without showing progress; return its result."""
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            return stop.value
+
+
+def iter_with_cancel(items: Iterable[T], token: CancelToken | None) -> Iterator[T]:
+    """Iterate, raising `Cancelled` before each item once the token is set."""
+    for item in items:
+        if token is not None:
+            token.raise_if_cancelled()
+        yield item

@@ -1,0 +1,1 @@
+"""Inference: model cards, model building, torch and ONNX Runtime backends. No Qt."""

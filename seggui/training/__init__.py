@@ -1,0 +1,1 @@
+"""Training and fine-tuning: datasets, losses, the loop, versioned models. No Qt."""
