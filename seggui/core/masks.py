@@ -69,7 +69,9 @@ def check_ids(mask: np.ndarray, table: ClassTable, path: str | Path | None = Non
         raise BadInputError(path, f"class ids not in the {table.name} table: {shown}")
 
 
-def read_mask(path: str | Path, table: ClassTable | None = None) -> np.ndarray:
+def read_mask(
+    path: str | Path, table: ClassTable | None = None, source_labels: bool = False
+) -> np.ndarray:
     """Read an index mask (or a colour mask, when a table gives the palette).
 
     A single-channel PNG is taken as ids (through the table's label map, if
@@ -91,7 +93,7 @@ def read_mask(path: str | Path, table: ClassTable | None = None) -> np.ndarray:
     if arr.dtype not in (np.uint8, np.uint16):
         raise BadInputError(path, f"mask pixel type {arr.dtype} is not uint8 or uint16")
     if table is not None:
-        lut = table.label_lut
+        lut = table.label_lut if source_labels else None
         if lut is not None:
             arr = lut[np.minimum(arr, len(lut) - 1)]
         check_ids(arr, table, path)

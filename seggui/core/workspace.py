@@ -1,0 +1,331 @@
+"""A workspace: one folder on disk that holds an analyst's session.
+
+Layout::
+
+    WORKSPACE/
+      seggui.json        classes, model, GSD, sources and per-frame status
+      predicted/ID.png   model output (index masks)
+      confidence/ID.png  max-softmax confidence x 255 (optional)
+      corrected/ID.png   the analyst's corrections (index masks)
+      ground_truth/ID.png
+      reports/           exported reports
+      models/            model versions trained from this workspace
+
+Masks live on disk, one PNG per frame, never a whole drive in RAM. Every write
+is atomic (seggui.core.atomic), so killing the app at any moment leaves each
+file whole: the previous version or the new one. Pictures are referenced by
+path (relative to the workspace when they lie inside it), not copied, unless
+the caller asks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seggui.core.atomic import atomic_write_json
+from seggui.core.classes import ClassTable, load_classes
+from seggui.core.errors import BadInputError
+from seggui.core.masks import read_mask, write_mask
+
+WORKSPACE_FILE = "seggui.json"
+FORMAT = "seggui-workspace/1"
+MASK_KINDS = ("predicted", "corrected", "ground_truth")
+
+
+class FrameStatus(StrEnum):
+    """Where a frame stands in the correct-and-retrain loop."""
+
+    NONE = "none"  # no mask yet
+    PREDICTED = "predicted"  # the model's mask, untouched
+    CORRECTED = "corrected"  # edited by the analyst
+    REVIEWED = "reviewed"  # checked and accepted for retraining
+
+
+@dataclass
+class FrameRecord:
+    """One picture or one frame of a video in the workspace.
+
+    `image` is a picture file (relative to the workspace root when inside it);
+    for a video frame `source` is the video and `index` the frame number.
+    """
+
+    id: str
+    image: str | None = None
+    source: str | None = None
+    index: int | None = None
+    status: FrameStatus = FrameStatus.NONE
+    has_gt: bool = False
+    model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = str(self.status)
+        return {k: v for k, v in d.items() if v is not None and k != "id"}
+
+
+@dataclass
+class WorkspaceGsd:
+    """The workspace's ground sampling distance in metres per pixel and where it came from."""
+
+    m_per_px: float
+    source: str = "set by hand"
+    path: str | None = None
+
+    @property
+    def m2_per_px(self) -> float:
+        return self.m_per_px * self.m_per_px
+
+
+@dataclass
+class Workspace:
+    """A session folder; see the module docstring for the layout."""
+
+    root: Path
+    classes: ClassTable
+    model: str | None = None
+    gsd: WorkspaceGsd | None = None
+    frames: dict[str, FrameRecord] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    # --------------------------------------------------------------- life cycle
+    @classmethod
+    def create(
+        cls,
+        root: str | Path,
+        classes: ClassTable | str | Path,
+        model: str | None = None,
+        gsd_m: float | None = None,
+        gsd_source: str = "set by hand",
+    ) -> Workspace:
+        """Make a new workspace folder (refuses one that already holds a workspace)."""
+        root = Path(root)
+        if (root / WORKSPACE_FILE).exists():
+            raise BadInputError(root, "already holds a workspace; open it instead")
+        table = classes if isinstance(classes, ClassTable) else load_classes(classes)
+        ws = cls(root, table, model, WorkspaceGsd(gsd_m, gsd_source) if gsd_m else None)
+        root.mkdir(parents=True, exist_ok=True)
+        ws.save()
+        return ws
+
+    @classmethod
+    def open(cls, root: str | Path) -> Workspace:
+        """Open an existing workspace folder (or its seggui.json)."""
+        root = Path(root)
+        if root.name == WORKSPACE_FILE:
+            root = root.parent
+        path = root / WORKSPACE_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BadInputError(root, f"not a workspace (no {WORKSPACE_FILE})") from None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadInputError(path, f"cannot read workspace file ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise BadInputError(path, f"not a {FORMAT} file")
+        classes = data.get("classes")
+        table = (
+            ClassTable.from_dict(classes, path) if isinstance(classes, dict) else load_classes(classes)
+        )
+        gsd = data.get("gsd")
+        frames = {}
+        for fid, rec in (data.get("frames") or {}).items():
+            try:
+                status = FrameStatus(rec.get("status", "none"))
+            except ValueError:
+                raise BadInputError(path, f"frame {fid!r} has unknown status {rec.get('status')!r}") from None
+            frames[fid] = FrameRecord(
+                fid, rec.get("image"), rec.get("source"), rec.get("index"), status,
+                bool(rec.get("has_gt")), rec.get("model"),
+            )
+        return cls(
+            root,
+            table,
+            data.get("model"),
+            WorkspaceGsd(float(gsd["m_per_px"]), gsd.get("source", "set by hand"), gsd.get("path"))
+            if gsd
+            else None,
+            frames,
+            dict(data.get("settings") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "classes": self.classes.to_dict(),
+            "model": self.model,
+            "gsd": asdict(self.gsd) if self.gsd else None,
+            "settings": self.settings,
+            "frames": {fid: rec.to_dict() for fid, rec in self.frames.items()},
+        }
+
+    def save(self) -> None:
+        """Write seggui.json atomically."""
+        atomic_write_json(self.root / WORKSPACE_FILE, self.to_dict())
+
+    # ----------------------------------------------------------------- frames
+    def _ref(self, path: Path) -> str:
+        """Store a path relative to the workspace when it lies inside it."""
+        path = path.resolve()
+        try:
+            return path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _resolve(self, ref: str) -> Path:
+        p = Path(ref)
+        return p if p.is_absolute() else self.root / p
+
+    def add_image(self, path: str | Path, copy: bool = False, frame_id: str | None = None) -> FrameRecord:
+        """Add a picture; with `copy`, it is copied into images/ first."""
+        path = Path(path)
+        if not path.is_file():
+            raise BadInputError(path, "picture not found")
+        if copy:
+            dest = self.root / "images" / path.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.resolve() != path.resolve():
+                shutil.copy2(path, dest)
+            path = dest
+        fid = frame_id or path.stem
+        if fid in self.frames and self.frames[fid].image != self._ref(path):
+            raise BadInputError(path, f"frame id {fid!r} already names another picture")
+        rec = self.frames.get(fid) or FrameRecord(fid)
+        rec.image = self._ref(path)
+        self.frames[fid] = rec
+        rec.has_gt = self.mask_path(fid, "ground_truth").exists()
+        if rec.status == FrameStatus.NONE and self.mask_path(fid, "predicted").exists():
+            rec.status = FrameStatus.PREDICTED
+        return rec
+
+    def add_images(self, paths: Iterable[str | Path], copy: bool = False) -> list[FrameRecord]:
+        """Add several pictures and save once."""
+        recs = [self.add_image(p, copy) for p in paths]
+        self.save()
+        return recs
+
+    def add_video_frames(self, video: str | Path, names: Iterable[str]) -> list[FrameRecord]:
+        """Register the frames of a video (frame ids from the media source)."""
+        ref = self._ref(Path(video))
+        recs = []
+        for i, fid in enumerate(names):
+            rec = self.frames.get(fid) or FrameRecord(fid)
+            rec.source, rec.index = ref, i
+            self.frames[fid] = rec
+            recs.append(rec)
+        self.save()
+        return recs
+
+    def image_path(self, frame_id: str) -> Path | None:
+        """The picture file of a frame (None for video frames)."""
+        rec = self._record(frame_id)
+        return self._resolve(rec.image) if rec.image else None
+
+    def source_path(self, frame_id: str) -> Path | None:
+        """The video a frame comes from (None for pictures)."""
+        rec = self._record(frame_id)
+        return self._resolve(rec.source) if rec.source else None
+
+    def _record(self, frame_id: str) -> FrameRecord:
+        try:
+            return self.frames[frame_id]
+        except KeyError:
+            raise BadInputError(self.root, f"no frame {frame_id!r} in this workspace") from None
+
+    # ------------------------------------------------------------------ masks
+    def mask_path(self, frame_id: str, kind: str) -> Path:
+        """Where a frame's mask of a kind (predicted/corrected/ground_truth) lives."""
+        if kind not in MASK_KINDS and kind != "confidence":
+            raise ValueError(f"unknown mask kind {kind!r}")
+        return self.root / kind / f"{frame_id}.png"
+
+    def read_mask(self, frame_id: str, kind: str) -> np.ndarray | None:
+        """A frame's mask of a kind, or None when there is none."""
+        self._record(frame_id)
+        path = self.mask_path(frame_id, kind)
+        return read_mask(path, self.classes) if path.exists() else None
+
+    def current_mask(self, frame_id: str) -> np.ndarray | None:
+        """The mask the analyst works on: the correction if any, else the prediction."""
+        mask = self.read_mask(frame_id, "corrected")
+        return mask if mask is not None else self.read_mask(frame_id, "predicted")
+
+    def write_mask(
+        self, frame_id: str, kind: str, mask: np.ndarray, model: str | None = None, save: bool = True
+    ) -> Path:
+        """Write a mask atomically and move the frame's status along.
+
+        A prediction never downgrades a corrected or reviewed frame; a
+        correction marks the frame corrected (a reviewed frame stays reviewed).
+        """
+        rec = self._record(frame_id)
+        path = write_mask(self.mask_path(frame_id, kind), mask)
+        if kind == "predicted":
+            rec.model = model or self.model
+            if rec.status == FrameStatus.NONE:
+                rec.status = FrameStatus.PREDICTED
+        elif kind == "corrected":
+            if rec.status != FrameStatus.REVIEWED:
+                rec.status = FrameStatus.CORRECTED
+        elif kind == "ground_truth":
+            rec.has_gt = True
+        if save:
+            self.save()
+        return path
+
+    def set_status(self, frame_id: str, status: FrameStatus | str) -> None:
+        """Set a frame's status (e.g. mark reviewed) and save."""
+        self._record(frame_id).status = FrameStatus(status)
+        self.save()
+
+    def import_ground_truth(self, folder: str | Path) -> tuple[list[str], list[str]]:
+        """Copy ground-truth masks whose stem matches a frame id.
+
+        Returns (imported frame ids, problems); a mask of the wrong size or
+        with unknown class ids is reported and skipped, the rest go in.
+        """
+        from seggui.core.images import list_images, read_image
+
+        done, problems = [], []
+        for path in list_images(folder):
+            fid = path.stem
+            if fid not in self.frames:
+                problems.append(f"{path}: no frame named {fid!r} in the workspace")
+                continue
+            try:
+                mask = read_mask(path, self.classes)
+                img = self.image_path(fid)
+                if img is not None:
+                    h, w = read_image(img).shape[:2]
+                    if mask.shape != (h, w):
+                        raise BadInputError(
+                            path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {img.name} "
+                            f"is {w}x{h}",
+                        )
+            except BadInputError as exc:
+                problems.append(str(exc))
+                continue
+            self.write_mask(fid, "ground_truth", mask, save=False)
+            done.append(fid)
+        self.save()
+        return done, problems
+
+    def frames_with_status(self, *statuses: FrameStatus | str) -> list[str]:
+        """Frame ids whose status is one of `statuses`."""
+        wanted = {FrameStatus(s) for s in statuses}
+        return [fid for fid, rec in self.frames.items() if rec.status in wanted]
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
