@@ -33,6 +33,7 @@ import numpy as np
 from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
+from seggui.core.gsd import Gsd
 from seggui.core.masks import read_mask, write_mask
 
 WORKSPACE_FILE = "seggui.json"
@@ -72,26 +73,13 @@ class FrameRecord:
 
 
 @dataclass
-class WorkspaceGsd:
-    """The workspace's ground sampling distance in metres per pixel and where it came from."""
-
-    m_per_px: float
-    source: str = "set by hand"
-    path: str | None = None
-
-    @property
-    def m2_per_px(self) -> float:
-        return self.m_per_px * self.m_per_px
-
-
-@dataclass
 class Workspace:
     """A session folder; see the module docstring for the layout."""
 
     root: Path
     classes: ClassTable
     model: str | None = None
-    gsd: WorkspaceGsd | None = None
+    gsd: Gsd | None = None
     frames: dict[str, FrameRecord] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -102,15 +90,20 @@ class Workspace:
         root: str | Path,
         classes: ClassTable | str | Path,
         model: str | None = None,
-        gsd_m: float | None = None,
-        gsd_source: str = "set by hand",
+        gsd: Gsd | float | None = None,
     ) -> Workspace:
-        """Make a new workspace folder (refuses one that already holds a workspace)."""
+        """Make a new workspace folder (refuses one that already holds a workspace).
+
+        `gsd` is a `Gsd` (from a world file, GeoTIFF, ...) or metres per pixel
+        the user states.
+        """
         root = Path(root)
         if (root / WORKSPACE_FILE).exists():
             raise BadInputError(root, "already holds a workspace; open it instead")
         table = classes if isinstance(classes, ClassTable) else load_classes(classes)
-        ws = cls(root, table, model, WorkspaceGsd(gsd_m, gsd_source) if gsd_m else None)
+        if gsd is not None and not isinstance(gsd, Gsd):
+            gsd = Gsd.square(gsd)
+        ws = cls(root, table, model, gsd)
         root.mkdir(parents=True, exist_ok=True)
         ws.save()
         return ws
@@ -149,9 +142,7 @@ class Workspace:
             root,
             table,
             data.get("model"),
-            WorkspaceGsd(float(gsd["m_per_px"]), gsd.get("source", "set by hand"), gsd.get("path"))
-            if gsd
-            else None,
+            Gsd.from_workspace(gsd, path) if gsd else None,
             frames,
             dict(data.get("settings") or {}),
         )
@@ -161,7 +152,7 @@ class Workspace:
             "format": FORMAT,
             "classes": self.classes.to_dict(),
             "model": self.model,
-            "gsd": asdict(self.gsd) if self.gsd else None,
+            "gsd": self.gsd.to_dict() if self.gsd else None,
             "settings": self.settings,
             "frames": {fid: rec.to_dict() for fid, rec in self.frames.items()},
         }

@@ -17,7 +17,7 @@ from seggui.core.workspace import FrameStatus, Workspace
 @pytest.fixture()
 def camvid_ws(tmp_path: Path, camvid: Path) -> Workspace:
     imgs = sorted((camvid / "val").glob("*.png"))[:3]
-    ws = Workspace.create(tmp_path / "ws", "camvid-11", model="tiny", gsd_m=0.1)
+    ws = Workspace.create(tmp_path / "ws", "camvid-11", model="tiny", gsd=0.1)
     ws.add_images(imgs)
     return ws
 
@@ -27,7 +27,8 @@ def test_create_add_and_reopen(camvid_ws: Workspace) -> None:
     assert len(ws.frames) == 3
     again = Workspace.open(ws.root)
     assert again.classes.name == "camvid-11"
-    assert again.model == "tiny" and again.gsd is not None and again.gsd.m_per_px == 0.1
+    assert again.model == "tiny" and again.gsd is not None
+    assert again.gsd.m_per_px == pytest.approx(0.1) and again.gsd.source == "flag"
     assert list(again.frames) == list(ws.frames)
     fid = next(iter(again.frames))
     assert again.image_path(fid).exists()
