@@ -18,6 +18,11 @@ from seggui.core.errors import SegguiError
 # Subcommand modules, in the order `seggui --help` lists them.
 COMMANDS: list[str] = [
     "classes_cmd",
+    "eval_cmd",
+    "area_cmd",
+    "open_cmd",
+    "synth_cmd",
+    "train_cmd",
 ]
 
 
