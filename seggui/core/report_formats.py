@@ -1,0 +1,230 @@
+"""Write a `WorkspaceReport` as CSV, JSON or one self-contained HTML file.
+
+All three carry the same numbers: JSON is the report's `to_dict()`; CSV has
+one row per frame (per-class m² as columns) followed by a totals row; HTML has
+a summary table, a per-class bar chart, an area-over-time chart per drive and
+overlay thumbnails, all embedded (no external file, no network).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from seggui.core.atomic import atomic_write_text
+from seggui.core.charts import bar_chart_svg, image_data_uri, line_chart_svg
+from seggui.core.errors import BadInputError, SegguiError
+from seggui.core.images import read_image
+from seggui.core.masks import overlay
+from seggui.core.report import FrameReport, WorkspaceReport
+from seggui.core.workspace import Workspace
+
+FORMATS = ("csv", "json", "html")
+MAX_THUMBNAILS = 24
+
+
+def _v(x: Any) -> Any:
+    """A CSV cell: numbers as they are, None as an empty cell."""
+    return "" if x is None else x
+
+
+def frame_rows(report: WorkspaceReport) -> list[dict[str, Any]]:
+    """One flat row per frame, the CSV's body (and the HTML table's source)."""
+    rows = []
+    for f in report.frames:
+        row: dict[str, Any] = {
+            "frame": f.frame, "source": f.source or f.image or "", "index": _v(f.index),
+            "mask": f.mask_kind, "model": _v(f.model), "width": f.width, "height": f.height,
+            "gsd_m_per_px": _v(f.gsd.m_per_px if f.gsd else None),
+            "gsd_source": f.gsd.describe() if f.gsd else "",
+        }
+        if f.parking is not None:
+            row.update({
+                "parking_px": f.parking["pixels"], "parking_m2": _v(f.parking["m2"]),
+                "parking_percent": f.parking["percent"], "parking_regions": f.parking["regions"],
+                "largest_parking_m2": _v(f.parking["largest_m2"]),
+            })
+        gt = f.gt or {}
+        row["miou"] = _v(gt.get("miou"))
+        if f.parking is not None:
+            row.update({
+                "true_parking_m2": _v(gt.get("true_parking_m2")),
+                "parking_iou": _v(gt.get("parking_iou")),
+                "parking_symdiff_m2": _v(gt.get("parking_symdiff_m2")),
+            })
+        for c in f.classes:
+            row[f"{c['name']} px"] = c["pixels"]
+            row[f"{c['name']} m2"] = _v(c["m2"])
+            row[f"{c['name']} %"] = c["percent"]
+        rows.append(row)
+    return rows
+
+
+def to_csv(report: WorkspaceReport) -> str:
+    """Frames as rows, then a TOTAL row (sums of px and m², means of IoU)."""
+    rows = frame_rows(report)
+    totals = report.totals()
+    total_row: dict[str, Any] = {"frame": "TOTAL", "source": f"{totals['frames']} frames"}
+    for c in totals["classes"]:
+        total_row[f"{c['name']} px"] = c["pixels"]
+        total_row[f"{c['name']} m2"] = _v(c["m2"])
+    if report.parking_id is not None:
+        total_row.update({
+            "parking_m2": _v(totals.get("parking_m2")), "parking_regions": totals.get("parking_regions"),
+            "true_parking_m2": _v(totals.get("true_parking_m2")),
+            "parking_iou": _v(totals.get("mean_parking_iou")),
+            "parking_symdiff_m2": _v(totals.get("parking_symdiff_m2")),
+        })
+    total_row["miou"] = _v(totals.get("mean_miou"))
+    fields: list[str] = []
+    for row in [*rows, total_row]:
+        fields.extend(k for k in row if k not in fields)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    writer.writerow(total_row)
+    return buf.getvalue()
+
+
+def to_json(report: WorkspaceReport) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _fmt(x: Any, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return html.escape(str(x))
+
+
+def _thumbnail(ws: Workspace | None, f: FrameReport) -> str:
+    """An overlay thumbnail of a frame, or '' when its picture cannot be read."""
+    if ws is None:
+        return ""
+    try:
+        if f.image is not None:
+            rgb = read_image(ws.image_path(f.frame))
+        elif f.source is not None and f.index is not None:
+            from seggui.core.media import open_source
+
+            with open_source(ws.source_path(f.frame)) as src:
+                rgb = src.read(f.index)
+        else:
+            return ""
+        mask = ws.read_mask(f.frame, f.mask_kind)
+        if mask is None or mask.shape != rgb.shape[:2]:
+            return ""
+        uri = image_data_uri(overlay(rgb, mask, ws.classes, 0.45))
+    except SegguiError:
+        return ""
+    return (f'<figure><img src="{uri}" alt="{html.escape(f.frame)}">'
+            f"<figcaption>{html.escape(f.frame)}</figcaption></figure>")
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
+.hl{background:#fff4cc;font-weight:600}.grid{display:flex;flex-wrap:wrap;gap:10px}
+figure{margin:0}figure img{display:block;max-width:300px;border:1px solid #999}
+figcaption{font-size:11px;color:#555}.note{color:#666;font-size:12px}
+"""
+
+
+def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
+    """One self-contained page: summary, per-class chart, drives over time, thumbnails."""
+    t = report.totals()
+    table = report.table
+    pid = report.parking_id
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>seggui area report</title>"
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>Area report — {html.escape(Path(report.workspace).name)}</h1>",
+           f"<p class='note'>Workspace {html.escape(report.workspace)} · classes {html.escape(table.name)}"
+           f" · created {html.escape(report.created)} · {t['frames']} frames measured, "
+           f"{t['frames_with_ground_truth']} with ground truth</p>"]
+    if pid is not None:
+        out.append("<table><tr><th>Parking</th><th>predicted m²</th><th>true m²</th><th>mean IoU</th>"
+                   "<th>|O Δ E| m²</th><th>regions</th></tr>"
+                   f"<tr class='hl'><td>{html.escape(table.name_of(pid))}</td>"
+                   f"<td>{_fmt(t.get('parking_m2'))}</td><td>{_fmt(t.get('true_parking_m2'))}</td>"
+                   f"<td>{_fmt(t.get('mean_parking_iou'), 3)}</td>"
+                   f"<td>{_fmt(t.get('parking_symdiff_m2'))}</td>"
+                   f"<td>{_fmt(t.get('parking_regions'))}</td></tr></table>")
+    # per-frame summary table
+    out.append("<h2>Per picture / frame</h2><table><tr><th>frame</th><th>mask</th><th>model</th>"
+               "<th>GSD</th>")
+    if pid is not None:
+        out.append("<th>parking m²</th><th>regions</th><th>largest m²</th><th>true m²</th>"
+                   "<th>parking IoU</th><th>|O Δ E| m²</th>")
+    out.append("<th>mIoU</th></tr>")
+    for f in report.frames:
+        gt = f.gt or {}
+        out.append(f"<tr><td>{html.escape(f.frame)}</td><td>{f.mask_kind}</td><td>{_fmt(f.model)}</td>"
+                   f"<td title='{html.escape(f.gsd.describe() if f.gsd else '')}'>"
+                   f"{_fmt(f.gsd.m_per_px if f.gsd else None, 3)}</td>")
+        if pid is not None and f.parking is not None:
+            out.append(f"<td class='hl'>{_fmt(f.parking['m2'])}</td><td>{f.parking['regions']}</td>"
+                       f"<td>{_fmt(f.parking['largest_m2'])}</td><td>{_fmt(gt.get('true_parking_m2'))}</td>"
+                       f"<td>{_fmt(gt.get('parking_iou'), 3)}</td>"
+                       f"<td>{_fmt(gt.get('parking_symdiff_m2'))}</td>")
+        out.append(f"<td>{_fmt(gt.get('miou'), 3)}</td></tr>")
+    out.append("</table>")
+    # per-class totals + bar chart
+    scored = list(t["classes"])
+    have_m2 = all(c["m2"] is not None for c in scored)
+    unit = "m²" if have_m2 else "px"
+    values = [c["m2"] if have_m2 else float(c["pixels"]) for c in scored]
+    out.append(f"<h2>Area per class (all frames, {unit})</h2>")
+    out.append(bar_chart_svg([c["name"] for c in scored], values,
+                             [table.by_id[c["id"]].color for c in scored], unit))
+    if t.get("dataset_per_class_iou"):
+        out.append("<h2>IoU against ground truth (confusion matrix over all scored frames)</h2><table>"
+                   "<tr><th>class</th><th>IoU</th></tr>")
+        for name, v in t["dataset_per_class_iou"].items():
+            out.append(f"<tr><td>{html.escape(name)}</td><td>{_fmt(v, 3)}</td></tr>")
+        out.append(f"<tr class='hl'><td>mIoU</td><td>{_fmt(t.get('dataset_miou'), 3)}</td></tr></table>")
+    # drives
+    for src, frames in report.drives.items():
+        xs = [float(f.index or 0) for f in frames]
+        series = {}
+        if pid is not None:
+            vals = [f.parking["m2"] if f.parking and f.parking["m2"] is not None else float("nan")
+                    for f in frames]
+            series[f"{table.name_of(pid)} m²"] = (vals, table.by_id[pid].color)
+        else:
+            for c in scored[:4]:
+                vals = [f.class_m2(c["id"]) for f in frames]
+                series[c["name"]] = ([float("nan") if v is None else v for v in vals],
+                                     table.by_id[c["id"]].color)
+        out.append(f"<h2>Drive {html.escape(Path(src).name)}: area over time</h2>")
+        out.append(line_chart_svg(xs, series, "frame", "m²"))
+    # thumbnails: pictures first, then a sample of each drive
+    pics = [f for f in report.frames if f.source is None][:MAX_THUMBNAILS]
+    for frames in report.drives.values():
+        step = max(1, len(frames) // 6)
+        pics.extend(frames[::step][:6])
+    thumbs = [s for s in (_thumbnail(ws, f) for f in pics) if s]
+    if thumbs:
+        out.append("<h2>Overlays</h2><div class='grid'>" + "".join(thumbs) + "</div>")
+    if report.skipped:
+        out.append("<h2>Not measured</h2><ul>")
+        out.extend(f"<li>{html.escape(s['frame'])}: {html.escape(s['reason'])}</li>" for s in report.skipped)
+        out.append("</ul>")
+    out.append("<p class='note'>Areas are pixels × GSD². IoU and |O Δ E| compare the mask with the "
+               "ground truth of the same frame. Made by seggui.</p></body></html>")
+    return "".join(out)
+
+
+def write_report(report: WorkspaceReport, fmt: str, path: str | Path, ws: Workspace | None = None) -> Path:
+    """Write the report in one of FORMATS, atomically."""
+    if fmt not in FORMATS:
+        raise BadInputError(path, f"unknown report format {fmt!r} (choose {', '.join(FORMATS)})")
+    text = {"csv": to_csv, "json": to_json}[fmt](report) if fmt != "html" else to_html(report, ws)
+    return atomic_write_text(path, text)
