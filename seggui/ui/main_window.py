@@ -1,0 +1,215 @@
+"""The main window: it composes the panels around the session and forwards user intent.
+
+Nothing here computes anything: the session reads and caches, `seggui.core`
+computes, the panels show, the runner works in the background. This class
+only wires them, opens what the user asks for, and remembers the layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QWidget
+
+from seggui import __version__
+from seggui.core.errors import SegguiError
+from seggui.ui import menus
+from seggui.ui.area_panel import AreaPanel
+from seggui.ui.class_panel import ClassPanel
+from seggui.ui.frame_browser import FrameBrowser
+from seggui.ui.inference import Inference
+from seggui.ui.job_panel import JobPanel
+from seggui.ui.messages import MessageLog, MessagesWidget
+from seggui.ui.metrics_panel import MetricsPanel
+from seggui.ui.model_picker import ModelPicker
+from seggui.ui.recent import RecentFiles
+from seggui.ui.runner import JobRunner
+from seggui.ui.session import Session
+from seggui.ui.view_panel import ViewPanel
+
+PICTURE_FILTER = "Pictures and workspaces (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp seggui.json)"
+
+
+class MainWindow(QMainWindow):
+    """The seggui window. `settings` is injected so tests use a temporary file."""
+
+    def __init__(self, settings: QSettings, store_dir: Path | None = None,
+                 model_dirs: list[Path] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.recent = RecentFiles(settings)
+        self.log = MessageLog(self)
+        self.session = Session(self.log, store_dir, parent=self)
+        self.runner = JobRunner(self)
+        self.inference = Inference(self.session, self.runner, self)
+        self.view = ViewPanel(self.session)
+        self.frames = FrameBrowser(self.session)
+        self.classes = ClassPanel(self.session)
+        self.metrics = MetricsPanel(self.session)
+        self.areas = AreaPanel(self.session)
+        self.messages = MessagesWidget(self.log, self.statusBar())
+        self.job_panel = JobPanel(self.runner, self.log)
+        self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
+        self.model_label = QLabel("No model")
+        self.setCentralWidget(self.view)
+        self.setWindowTitle("seggui")
+        self.setAcceptDrops(True)
+        self.actions_by_name = menus.build(self)
+        self._docks()
+        sb = self.statusBar()
+        sb.addWidget(self.view.readout, 1)
+        sb.addPermanentWidget(self.job_panel)
+        sb.addPermanentWidget(self.model_label)
+        self.inference.modelChanged.connect(self._on_model)
+        self.model_picker.cardChosen.connect(self._remember_model)
+        self.session.opened.connect(self._on_opened)
+        self.view.view_combo.currentIndexChanged.connect(lambda _i: self._on_view())
+        self.view.opacity.setValue(int(settings.value("view/opacity", 50)))
+        self.view.opacity.valueChanged.connect(lambda v: settings.setValue("view/opacity", v))
+        self._restore_layout()
+        QTimer.singleShot(0, self._after_show)
+
+    def _docks(self) -> None:
+        def dock(title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+            d = QDockWidget(title, self)
+            d.setObjectName(name)  # saveState needs names
+            d.setWidget(widget)
+            self.addDockWidget(area, d)
+            self.docks_menu.addAction(d.toggleViewAction())
+            return d
+
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        # 1366x768 is the target: the left column holds pictures over classes (messages as a
+        # tab beside classes), the right column gives metrics and areas the full height.
+        self.frames_dock = dock("Pictures", "frames", self.frames, left)
+        self.classes_dock = dock("Classes", "classes", self.classes, left)
+        self.messages_dock = dock("Messages", "messages", self.messages, left)
+        self.tabifyDockWidget(self.classes_dock, self.messages_dock)
+        self.classes_dock.raise_()
+        self.metrics_dock = dock("Metrics", "metrics", self.metrics, right)
+        self.area_dock = dock("Area", "area", self.areas, right)
+        self.tabifyDockWidget(self.metrics_dock, self.area_dock)
+        self.metrics_dock.raise_()
+        self.resizeDocks([self.frames_dock, self.metrics_dock], [260, 350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.frames_dock, self.classes_dock], [300, 330], Qt.Orientation.Vertical)
+        self.messages.countChanged.connect(
+            lambda n: self.messages_dock.setWindowTitle(f"Messages ({n})" if n else "Messages"))
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1366, 768)
+        if state is not None:
+            self.restoreState(state)
+
+    def _after_show(self) -> None:
+        self.model_picker.scan()
+        last = self.settings.value("model/last", "")
+        if last and self.inference.card is None and Path(last).exists():
+            self.model_picker.open_card(last)
+
+    # ---------------------------------------------------------------- opening
+    def open_path(self, path: str | Path) -> bool:
+        """Open a picture, folder or workspace; a failure is a message, never a crash."""
+        self.setCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.session.open_path(path)
+        except SegguiError as exc:
+            self.log.report(exc)
+            return False
+        finally:
+            self.unsetCursor()
+        self.recent.add(path)
+        self.recent.set_last_dir(path)
+        return True
+
+    def open_ground_truth(self, path: str | Path) -> bool:
+        try:
+            self.session.import_ground_truth(path)
+        except SegguiError as exc:
+            self.log.report(exc)
+            return False
+        self.recent.set_last_dir(path, "gt")
+        return True
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a picture or workspace", self.recent.last_dir(),
+                                              PICTURE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of pictures or a workspace",
+                                                self.recent.last_dir())
+        if path:
+            self.open_path(path)
+
+    def open_gt_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder of ground-truth masks (names match pictures)",
+                                                self.recent.last_dir("gt"))
+        if path:
+            self.open_ground_truth(path)
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a model card", self.recent.last_dir("model"),
+                                              "Model cards (model.json *.onnx)")
+        if path:
+            self.recent.set_last_dir(path, "model")
+            self.model_picker.open_card(path)
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.recent.paths():
+            self.recent_menu.addAction(str(p), lambda p=p: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ------------------------------------------------------------------ work
+    def run_model(self, scope: str) -> bool:
+        try:
+            return self.inference.run(scope)
+        except SegguiError as exc:
+            self.log.report(exc)
+            return False
+
+    def _on_model(self) -> None:
+        self.model_label.setText(self.inference.describe())
+
+    def _remember_model(self, card) -> None:
+        if card is not None and card.folder is not None:
+            self.settings.setValue("model/last", str(card.folder))
+
+    def _on_opened(self) -> None:
+        name = self.session.source.name if self.session.source else ""
+        self.setWindowTitle(f"{name} — seggui {__version__}" if name else "seggui")
+
+    def _on_view(self) -> None:
+        if self.view.view == "errors":  # the error view is about the active class: show the list
+            self.classes_dock.show()
+            self.classes_dock.raise_()
+
+    # ---------------------------------------------------------------- events
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
+            for extra in paths[1:]:
+                self.log.warning(f"{extra}: one thing at a time; only {paths[0]} was opened")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for runner in (self.runner, self.metrics.runner):
+            runner.cancel()
+            runner.wait(15000)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,103 @@
+"""Menus, toolbar and shortcuts of the main window, in one table-like place.
+
+Shortcuts follow what users know from napari, CVAT and labelme: A/D previous
+and next picture, Ctrl+0 fit, Ctrl+1 actual size, Space-drag pan. Single
+letters B, E, F, P, L, [ and ] are left free for the editing tools (issue 7).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QStyle, QToolBar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from seggui.ui.main_window import MainWindow
+
+
+def _action(win: MainWindow, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,
+            tip: str = "", icon: QStyle.StandardPixmap | None = None) -> QAction:
+    act = QAction(text, win)
+    if icon is not None:
+        act.setIcon(win.style().standardIcon(icon))
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    if tip:
+        act.setStatusTip(tip)
+        act.setToolTip(f"{tip} ({act.shortcut().toString()})" if shortcut else tip)
+    act.triggered.connect(lambda _checked=False: slot())
+    win.addAction(act)  # shortcuts work while the menu bar is hidden or a dock has focus
+    return act
+
+
+def build(win: MainWindow) -> dict[str, QAction]:
+    """Create every action, the menu bar and the toolbar; returns the actions by name."""
+    sp = QStyle.StandardPixmap
+    a = {
+        "open": _action(win, "&Open…", win.open_dialog, QKeySequence.StandardKey.Open,
+                        "Open a picture or a workspace file", sp.SP_DialogOpenButton),
+        "open_folder": _action(win, "Open &folder…", win.open_folder_dialog, "Ctrl+Shift+O",
+                               "Open a folder of pictures or a workspace folder", sp.SP_DirOpenIcon),
+        "open_gt": _action(win, "Open &ground truth…", win.open_gt_dialog, "Ctrl+G",
+                           "Import ground-truth masks (a folder matched by name, or one mask)"),
+        "quit": _action(win, "&Quit", win.close, QKeySequence.StandardKey.Quit),
+        "fit": _action(win, "&Fit to window", win.view.canvas.fit, "Ctrl+0", "Show the whole picture"),
+        "one": _action(win, "&Actual size (1:1)", win.view.canvas.actual_size, "Ctrl+1",
+                       "One picture pixel per screen pixel"),
+        "view_pred": _action(win, "&Prediction", lambda: win.view.set_view("prediction"), "Alt+1"),
+        "view_gt": _action(win, "&Ground truth", lambda: win.view.set_view("ground_truth"), "Alt+2"),
+        "view_err": _action(win, "&Errors of the active class", lambda: win.view.set_view("errors"),
+                            "Alt+3"),
+        "view_pic": _action(win, "Picture &only", lambda: win.view.set_view("picture"), "Alt+4"),
+        "prev": _action(win, "&Previous picture", lambda: win.session.step(-1), "A",
+                        "Previous picture", sp.SP_ArrowBack),
+        "next": _action(win, "&Next picture", lambda: win.session.step(1), "D",
+                        "Next picture", sp.SP_ArrowForward),
+        "open_model": _action(win, "Open model &card…", win.open_model_dialog, None,
+                              "Add a model card (folder, model.json or .onnx)"),
+        "rescan": _action(win, "&Rescan model folders", win.model_picker.scan),
+        "run": _action(win, "&Run on this picture", lambda: win.run_model("current"), "Ctrl+R",
+                       "Predict the current picture in the background", sp.SP_MediaPlay),
+        "run_all": _action(win, "Run on &all pictures", lambda: win.run_model("all"), "Ctrl+Shift+R",
+                           "Predict every picture in the background", sp.SP_MediaSeekForward),
+        "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
+                          "Stop the running job", sp.SP_MediaStop),
+    }
+    a["run"].setIconText("Run")
+    a["run_all"].setIconText("Run all")
+    mb = win.menuBar()
+    m = mb.addMenu("&File")
+    m.addActions([a["open"], a["open_folder"], a["open_gt"]])
+    win.recent_menu = m.addMenu("Open &recent")
+    win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
+    m.addSeparator()
+    m.addAction(a["quit"])
+    m = mb.addMenu("&View")
+    m.addActions([a["fit"], a["one"]])
+    m.addSeparator()
+    m.addActions([a["view_pred"], a["view_gt"], a["view_err"], a["view_pic"]])
+    m.addSeparator()
+    win.docks_menu = m.addMenu("&Panels")
+    m = mb.addMenu("&Go")
+    m.addActions([a["prev"], a["next"]])
+    m = mb.addMenu("&Model")
+    m.addActions([a["open_model"], a["rescan"]])
+    m.addSeparator()
+    m.addActions([a["run"], a["run_all"], a["cancel"]])
+
+    tb = QToolBar("Main")
+    tb.setObjectName("main_toolbar")
+    tb.setMovable(False)
+    tb.addActions([a["open"], a["open_folder"]])
+    tb.addSeparator()
+    tb.addActions([a["prev"], a["next"]])
+    tb.addSeparator()
+    tb.addWidget(win.model_picker)
+    tb.addAction(a["run"])
+    tb.addAction(a["run_all"])
+    for key in ("run", "run_all"):
+        tb.widgetForAction(a[key]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    win.addToolBar(tb)
+    return a

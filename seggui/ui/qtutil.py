@@ -1,0 +1,49 @@
+"""Small bridges between numpy arrays and Qt images, and colour swatches.
+
+QImage does not own a numpy buffer it wraps, so every conversion here copies
+into Qt-owned memory: a pixmap stays valid after the array is gone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """An (H, W, 3) uint8 RGB array as a Qt-owned QImage."""
+    arr = np.ascontiguousarray(rgb, np.uint8)
+    h, w = arr.shape[:2]
+    return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def rgba_to_qimage(rgba: np.ndarray) -> QImage:
+    """An (H, W, 4) uint8 RGBA array (straight alpha) as a Qt-owned QImage."""
+    arr = np.ascontiguousarray(rgba, np.uint8)
+    h, w = arr.shape[:2]
+    return QImage(arr.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def qimage_to_rgba(image: QImage) -> np.ndarray:
+    """A QImage as an (H, W, 4) uint8 RGBA array (used by tests and screenshots)."""
+    img = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    h, w = img.height(), img.width()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h)
+    return buf.reshape(h, img.bytesPerLine())[:, : 4 * w].reshape(h, w, 4).copy()
+
+
+def swatch_icon(rgb: tuple[int, int, int], size: int = 14, round_: bool = False) -> QIcon:
+    """A filled square (or dot) icon of one colour, outlined so black and white show."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, round_)
+    p.setPen(QColor(110, 110, 110))
+    p.setBrush(QColor(*rgb))
+    if round_:
+        p.drawEllipse(1, 1, size - 2, size - 2)
+    else:
+        p.drawRect(0, 0, size - 1, size - 1)
+    p.end()
+    return QIcon(pm)

@@ -1,0 +1,39 @@
+"""Recent files and last folders, kept in QSettings so they survive restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+MAX_RECENT = 10
+
+
+class RecentFiles:
+    """Most-recent-first list of opened paths; missing paths are dropped when read."""
+
+    def __init__(self, settings: QSettings, key: str = "recent/paths") -> None:
+        self.settings = settings
+        self.key = key
+
+    def paths(self) -> list[Path]:
+        raw = self.settings.value(self.key, [])
+        if isinstance(raw, str):  # QSettings returns a lone string for a one-item list
+            raw = [raw]
+        return [Path(p) for p in raw or [] if p and Path(p).exists()]
+
+    def add(self, path: str | Path) -> None:
+        text = str(Path(path).resolve())
+        items = [text] + [str(p) for p in self.paths() if str(p) != text]
+        self.settings.setValue(self.key, items[:MAX_RECENT])
+
+    def clear(self) -> None:
+        self.settings.setValue(self.key, [])
+
+    def last_dir(self, kind: str = "open") -> str:
+        """The folder a file dialog of this kind should start in."""
+        return str(self.settings.value(f"paths/last_{kind}", str(Path.home())))
+
+    def set_last_dir(self, path: str | Path, kind: str = "open") -> None:
+        p = Path(path)
+        self.settings.setValue(f"paths/last_{kind}", str(p if p.is_dir() else p.parent))

@@ -1,0 +1,145 @@
+"""Run a core generator job on a QThread; report on the main thread through signals.
+
+Core jobs (`seggui.core.jobs`) are plain generators that yield `Progress` and
+poll a `CancelToken`; the CLI drives them with a progress bar, this runner
+drives the same generators in the GUI. The worker thread only advances the
+generator: every `Progress` (which may carry a result in `data`) crosses to
+the main thread as a queued signal, and the slots there apply results to the
+workspace and the widgets. So no model object is ever touched from two
+threads.
+
+Cancel sets the token and requests thread interruption; the runner also
+checks between yields, so even a job that never polls the token stops at its
+next `Progress`. An item error the job reports in `Progress.error` is just a
+progress event: the job goes on with the next item.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from seggui.core.errors import Cancelled, SegguiError
+from seggui.core.jobs import CancelToken, Job
+
+JobFactory = Callable[[CancelToken], Job[Any]]
+
+
+class _JobThread(QThread):
+    """Advance one generator to its end on a worker thread."""
+
+    progressed = Signal(object)
+    completed = Signal(object)
+    errored = Signal(str, str)
+    stopped = Signal()
+
+    def __init__(self, factory: JobFactory, token: CancelToken, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._token = token
+
+    def _check(self) -> None:
+        if self.isInterruptionRequested():
+            self._token.cancel()
+        self._token.raise_if_cancelled()
+
+    def run(self) -> None:  # noqa: D401 - Qt override
+        job = None
+        try:
+            self._check()
+            job = self._factory(self._token)
+            while True:
+                try:
+                    progress = next(job)
+                except StopIteration as stop:
+                    self.completed.emit(stop.value)
+                    return
+                self.progressed.emit(progress)
+                self._check()
+        except Cancelled:
+            self.stopped.emit()
+        except SegguiError as exc:
+            self.errored.emit(str(exc), "")
+        except Exception as exc:  # a bug or a library failure: report, never kill the app
+            self.errored.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        finally:
+            if job is not None:
+                job.close()
+
+
+class JobRunner(QObject):
+    """Runs one job at a time; `start` refuses a second while one runs.
+
+    Signals (all delivered on the main thread):
+    `started(title)`, `progress(Progress)`, `finished(result)`,
+    `failed(message, details)`, `cancelled()`, and `idle()` after any of the
+    last three.
+    """
+
+    started = Signal(str)
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    idle = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: _JobThread | None = None
+        self._token: CancelToken | None = None
+        self.title = ""
+
+    def is_running(self) -> bool:
+        """True from `start` until the end signal has been delivered."""
+        return self._thread is not None
+
+    def start(self, title: str, factory: JobFactory) -> bool:
+        """Start `factory(token)` on a worker thread; False if a job is already running."""
+        if self._thread is not None:
+            return False
+        self.title = title
+        self._token = CancelToken()
+        thread = _JobThread(factory, self._token)
+        thread.progressed.connect(self.progress)
+        # bound slots of this main-thread object, so Qt queues them to the main thread
+        thread.completed.connect(self._on_completed)
+        thread.errored.connect(self._on_errored)
+        thread.stopped.connect(self._on_stopped)
+        thread.finished.connect(thread.deleteLater)
+        self._thread = thread
+        self.started.emit(title)
+        thread.start()
+        return True
+
+    def cancel(self) -> None:
+        """Ask the running job to stop at its next check; `cancelled` follows."""
+        if self._thread is not None and self._token is not None:
+            self._token.cancel()
+            self._thread.requestInterruption()
+
+    def wait(self, ms: int = 10000) -> bool:
+        """Block until the worker thread has ended (used when the window closes)."""
+        thread = self._thread
+        return True if thread is None else thread.wait(ms)
+
+    @Slot(object)
+    def _on_completed(self, result: Any) -> None:
+        self._end(self.finished.emit, result)
+
+    @Slot(str, str)
+    def _on_errored(self, message: str, details: str) -> None:
+        self._end(self.failed.emit, message, details)
+
+    @Slot()
+    def _on_stopped(self) -> None:
+        self._end(self.cancelled.emit)
+
+    def _end(self, emit: Callable[..., None], *args: Any) -> None:
+        thread, self._thread, self._token = self._thread, None, None
+        if thread is not None:
+            thread.wait()
+        emit(*args)
+        self.idle.emit()

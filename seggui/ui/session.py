@@ -1,0 +1,446 @@
+"""The open session: one workspace, the current frame, and what the views show of it.
+
+Every panel binds to this object: it listens to the change signals and reads
+pictures, masks, confusion matrices and areas through it, never from disk on
+its own. That keeps one cache (a picture is read once however many panels show
+it), one place where a bad file is reported (once, not once per panel), and
+the panels free of mask arithmetic: figures come from `seggui.core`.
+
+Opening things (documented choice):
+- a workspace folder, or its `seggui.json`: opened in place;
+- a plain folder of pictures, or one picture: a *managed* workspace is made
+  under the user data folder (`~/.local/share/seggui/workspaces/<name>-<hash>`,
+  keyed by the absolute path), never inside the picture folder, which may be
+  read-only, shared, or a dataset that must stay clean. Opening the same
+  folder again finds the same workspace, with its predictions and
+  corrections. The class table is `classes.json` in the folder or its
+  parent, else the default preset;
+- ground truth: a folder of masks matched by file-name stem, or one mask for
+  the current picture. When a managed workspace is made, a sibling mask
+  folder with a well-known name (`<name>annot`, `<name>_labels`, `masks`
+  beside `images`, ...) is imported automatically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from seggui.core.area import AreaReport, area_per_class, count_regions
+from seggui.core.classes import ClassTable, load_classes
+from seggui.core.confusion import ConfusionMatrix
+from seggui.core.errors import BadInputError
+from seggui.core.gsd import Gsd, find_gsd
+from seggui.core.images import is_image_file, list_images, read_image
+from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.masks import read_mask
+from seggui.core.workspace import WORKSPACE_FILE, FrameRecord, Workspace
+from seggui.paths import user_data_dir
+
+MASK_KINDS = ("current", "predicted", "corrected", "ground_truth", "confidence")
+GT_SUFFIXES = ("annot", "_annot", "_labels", "_masks", "_gt")
+GT_BESIDE_IMAGES = ("masks", "labels", "annotations", "ground_truth")
+_CACHE_SIZE = 32
+
+
+def ground_truth_candidates(pictures: Path) -> list[Path]:
+    """Sibling folders that, by common dataset layouts, hold a picture folder's masks."""
+    folder = pictures if pictures.is_dir() else pictures.parent
+    names = [folder.name + s for s in GT_SUFFIXES]
+    if folder.name.lower() in ("images", "imgs", "img", "pictures"):
+        names += list(GT_BESIDE_IMAGES)
+    return [folder.parent / n for n in names if (folder.parent / n).is_dir()]
+
+
+class Session(QObject):
+    """The state every view binds to; see the module docstring."""
+
+    opened = Signal()  # a workspace was opened: frames, classes, everything may differ
+    frameChanged = Signal(str)  # the current frame id ("" when none)
+    masksChanged = Signal(str)  # a frame's prediction, correction or ground truth changed
+    framesChanged = Signal()  # frame statuses or the frame list changed
+    classViewChanged = Signal()  # active class or class visibility changed
+    gsdChanged = Signal()
+
+    def __init__(self, log: Any, store_dir: Path | None = None, default_classes: str = "camvid-11",
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.log = log
+        self.store_dir = Path(store_dir) if store_dir else user_data_dir() / "workspaces"
+        self.default_classes = default_classes
+        self.workspace: Workspace | None = None
+        self.source: Path | None = None
+        self.current: str | None = None
+        self.active_class: int | None = None
+        self.hidden: set[int] = set()
+        self.min_region_px = 20
+        self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._matrices: dict[str, ConfusionMatrix | None] = {}
+        self._versions: dict[str, int] = {}
+        self._reported: set[str] = set()
+
+    # ------------------------------------------------------------- opening
+    @property
+    def classes(self) -> ClassTable | None:
+        return self.workspace.classes if self.workspace else None
+
+    @property
+    def frame_ids(self) -> list[str]:
+        return list(self.workspace.frames) if self.workspace else []
+
+    def record(self, frame_id: str) -> FrameRecord:
+        assert self.workspace is not None
+        return self.workspace.frames[frame_id]
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a workspace, a folder of pictures or one picture (see the module docstring)."""
+        path = Path(path).expanduser()
+        if not path.exists():
+            raise BadInputError(path, "not found")
+        if path.is_dir():
+            if (path / WORKSPACE_FILE).exists():
+                return self.open_workspace(path)
+            return self.open_folder(path)
+        if path.name == WORKSPACE_FILE:
+            return self.open_workspace(path.parent)
+        if is_image_file(path):
+            return self.open_image(path)
+        raise BadInputError(path, "not a picture, a folder of pictures, or a workspace (seggui.json)")
+
+    def open_workspace(self, root: str | Path) -> None:
+        self._set_workspace(Workspace.open(root), Path(root))
+
+    def open_folder(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        pictures = list_images(folder)
+        if not pictures:
+            raise BadInputError(folder, "no pictures (.png .jpg .tif ...) in this folder")
+        self._open_pictures(folder, pictures)
+
+    def open_image(self, path: str | Path) -> None:
+        self._open_pictures(Path(path), [Path(path)])
+
+    def managed_root(self, key: Path) -> Path:
+        """Where the managed workspace of a picture folder (or one picture) lives."""
+        key = key.resolve()
+        digest = hashlib.sha1(str(key).encode("utf-8")).hexdigest()[:10]
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key.name)[:40] or "root"
+        return self.store_dir / f"{slug}-{digest}"
+
+    def guess_classes(self, key: Path) -> ClassTable:
+        """`classes.json` in the picture folder or its parent, else the default preset."""
+        folder = key if key.is_dir() else key.parent
+        for cand in (folder / "classes.json", folder.parent / "classes.json"):
+            if cand.is_file():
+                try:
+                    return load_classes(cand)
+                except BadInputError as exc:
+                    self.log.warning(f"{exc}; using the {self.default_classes} classes")
+        return load_classes(self.default_classes)
+
+    def _open_pictures(self, key: Path, pictures: list[Path]) -> None:
+        root = self.managed_root(key)
+        new = not (root / WORKSPACE_FILE).exists()
+        ws = Workspace.create(root, self.guess_classes(key)) if new else Workspace.open(root)
+        for pic in pictures:
+            try:
+                ws.add_image(pic)
+            except BadInputError as exc:
+                self.log.report(exc)
+        ws.settings["opened_from"] = str(key.resolve())
+        ws.save()
+        if new:
+            for gt_dir in ground_truth_candidates(key):
+                self._import_gt(ws, gt_dir, [p.stem for p in pictures])
+                break
+        self._set_workspace(ws, key)
+
+    def _set_workspace(self, ws: Workspace, source: Path) -> None:
+        self.workspace, self.source = ws, source
+        self._cache.clear()
+        self._matrices.clear()
+        self._versions.clear()
+        self._reported.clear()
+        ids = list(ws.frames)
+        self.current = ids[0] if ids else None
+        scored = ws.classes.scored_ids
+        self.active_class = scored[0] if scored else None
+        self.hidden = set()
+        self.opened.emit()
+        self.frameChanged.emit(self.current or "")
+
+    # --------------------------------------------------------- ground truth
+    def import_ground_truth(self, path: str | Path) -> int:
+        """Import a folder of masks (by stem) or one mask for the current frame; returns the count."""
+        ws = self._need_workspace()
+        path = Path(path)
+        if path.is_dir():
+            done = self._import_gt(ws, path, list(ws.frames))
+        else:
+            if self.current is None:
+                raise BadInputError(path, "open a picture before its ground truth")
+            self.import_mask_file(self.current, path)
+            done = 1
+        self.framesChanged.emit()
+        return done
+
+    def _import_gt(self, ws: Workspace, folder: Path, stems: list[str]) -> int:
+        wanted = set(stems)
+        done, problems = ws.import_ground_truth(folder)
+        # masks of pictures that were not opened are expected (a subset of a data set): one
+        # summary line for them; every other problem is reported as it is
+        others = [f"{p}:" for p in list_images(folder) if p.stem not in wanted]
+        skipped = 0
+        for problem in problems:
+            if any(problem.startswith(o) for o in others):
+                skipped += 1
+            else:
+                self.log.error(problem)
+        note = f" ({skipped} masks without an open picture skipped)" if skipped else ""
+        self.log.info(f"imported {len(done)} ground-truth masks from {folder}{note}")
+        for fid in done:
+            self._changed(fid)
+        return len(done)
+
+    def import_mask_file(self, frame_id: str, path: str | Path) -> None:
+        """One mask file as the ground truth of one frame; the sizes must match."""
+        ws = self._need_workspace()
+        path = Path(path)
+        mask = read_mask(path, ws.classes)
+        image = self.image(frame_id)
+        if image is not None and image.shape[:2] != mask.shape:
+            raise BadInputError(
+                path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {frame_id} is "
+                f"{image.shape[1]}x{image.shape[0]}")
+        ws.write_mask(frame_id, "ground_truth", mask)
+        self._changed(frame_id)
+        self.masksChanged.emit(frame_id)
+
+    # ------------------------------------------------------------- frames
+    def set_frame(self, frame_id: str) -> None:
+        if self.workspace is None or frame_id == self.current or frame_id not in self.workspace.frames:
+            return
+        self.current = frame_id
+        self.frameChanged.emit(frame_id)
+
+    def step(self, delta: int) -> None:
+        """Go `delta` frames forward (negative: back), stopping at the ends."""
+        ids = self.frame_ids
+        if not ids:
+            return
+        i = ids.index(self.current) if self.current in ids else 0
+        self.set_frame(ids[max(0, min(len(ids) - 1, i + delta))])
+
+    def set_active_class(self, class_id: int) -> None:
+        if class_id != self.active_class:
+            self.active_class = class_id
+            self.classViewChanged.emit()
+
+    def set_class_visible(self, class_id: int, visible: bool) -> None:
+        if visible != (class_id not in self.hidden):
+            (self.hidden.discard if visible else self.hidden.add)(class_id)
+            self.classViewChanged.emit()
+
+    # --------------------------------------------------------------- data
+    def _report_once(self, key: str, exc: BadInputError) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            self.log.report(exc)
+
+    def _cached(self, key: tuple[str, str], load: Any) -> Any:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        try:
+            value = load()
+        except BadInputError as exc:
+            self._report_once("/".join(key), exc)
+            value = None
+        self._cache[key] = value
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return value
+
+    def image(self, frame_id: str | None = None) -> np.ndarray | None:
+        """The frame's picture (RGB), or None when it cannot be read (reported once)."""
+        ws, fid = self.workspace, frame_id or self.current
+        if ws is None or fid is None:
+            return None
+
+        def load() -> np.ndarray:
+            path = ws.image_path(fid)
+            if path is None:
+                raise BadInputError(ws.source_path(fid), f"frame {fid} is a video frame; the window "
+                                    "shows pictures only for now")
+            return read_image(path)
+
+        return self._cached((fid, "image"), load)
+
+    def mask(self, kind: str, frame_id: str | None = None) -> np.ndarray | None:
+        """A frame's mask of a kind (see MASK_KINDS); None when absent or unreadable."""
+        if kind not in MASK_KINDS:
+            raise ValueError(f"unknown mask kind {kind!r}")
+        ws, fid = self.workspace, frame_id or self.current
+        if ws is None or fid is None:
+            return None
+
+        def load() -> np.ndarray | None:
+            if kind == "current":
+                mask = ws.current_mask(fid)
+            elif kind == "confidence":
+                path = ws.mask_path(fid, "confidence")
+                mask = read_mask(path) if path.exists() else None
+            else:
+                mask = ws.read_mask(fid, kind)
+            image = self.image(fid)
+            if mask is not None and image is not None and mask.shape != image.shape[:2]:
+                where = ws.mask_path(fid, "corrected" if kind == "current" else kind)
+                raise BadInputError(where, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture "
+                                    f"{fid} is {image.shape[1]}x{image.shape[0]}")
+            return mask
+
+        return self._cached((fid, kind), load)
+
+    def frame_matrix(self, frame_id: str | None = None) -> ConfusionMatrix | None:
+        """The confusion matrix of a frame's current mask against its ground truth, or None."""
+        fid = frame_id or self.current
+        if self.workspace is None or fid is None:
+            return None
+        if fid not in self._matrices:
+            pred, gt = self.mask("current", fid), self.mask("ground_truth", fid)
+            cm = None
+            if pred is not None and gt is not None:
+                cm = ConfusionMatrix.for_table(self.workspace.classes).update(pred, gt)
+            self._matrices[fid] = cm
+        return self._matrices[fid]
+
+    def workspace_matrix_job(self) -> tuple[ConfusionMatrix, int, Any]:
+        """(matrix of frames already known, their count, a job factory for the rest).
+
+        The factory's job reads the remaining frames' masks on a worker thread
+        and yields each frame's matrix in `Progress.data`; `store_matrix`
+        keeps it (unless the frame changed meanwhile). It returns the total.
+        """
+        ws = self._need_workspace()
+        table = ws.classes
+        total = ConfusionMatrix.for_table(table)
+        known = 0
+        todo: list[tuple[str, int, list[Path], Path]] = []
+        for fid, rec in ws.frames.items():
+            if not rec.has_gt:
+                continue
+            if fid in self._matrices:
+                cm = self._matrices[fid]
+                if cm is not None:
+                    total.merge(cm)
+                    known += 1
+                continue
+            preds = [ws.mask_path(fid, "corrected"), ws.mask_path(fid, "predicted")]
+            todo.append((fid, self._versions.get(fid, 0), preds, ws.mask_path(fid, "ground_truth")))
+
+        def job(token: CancelToken) -> Job[tuple[ConfusionMatrix, int]]:
+            acc, count = total.copy(), known
+            for i, (fid, version, preds, gt_path) in enumerate(todo, 1):
+                token.raise_if_cancelled()
+                error, cm = None, None
+                try:
+                    pred_path = next((p for p in preds if p.exists()), None)
+                    if pred_path is not None and gt_path.exists():
+                        cm = ConfusionMatrix.for_table(table).update(
+                            read_mask(pred_path, table), read_mask(gt_path, table), pred_path)
+                        acc.merge(cm)
+                        count += 1
+                except BadInputError as exc:
+                    error = str(exc)
+                yield Progress(i, len(todo), fid, item=fid, error=error,
+                               data={"frame": fid, "version": version, "matrix": cm})
+            return acc, count
+
+        return total, known, job
+
+    def store_matrix(self, frame_id: str, version: int, matrix: ConfusionMatrix | None) -> None:
+        """Keep a matrix computed in the background if its frame has not changed since."""
+        if self._versions.get(frame_id, 0) == version and frame_id not in self._matrices:
+            self._matrices[frame_id] = matrix
+
+    def gsd(self, frame_id: str | None = None) -> Gsd | None:
+        """The frame's GSD: georeferencing beside its picture first, else the workspace value."""
+        ws, fid = self.workspace, frame_id or self.current
+        if ws is None or fid is None:
+            return None
+
+        def load() -> Gsd | None:
+            path = ws.image_path(fid)
+            return find_gsd(path) if path is not None else None
+
+        found = self._cached((fid, "gsd"), load)
+        return found if found is not None else ws.gsd
+
+    def set_gsd(self, m_per_px: float | None) -> None:
+        """Set (or clear) the workspace GSD typed by the user, and save the workspace."""
+        ws = self._need_workspace()
+        ws.gsd = Gsd.square(m_per_px, "flag") if m_per_px else None
+        ws.save()
+        self._drop(lambda key: key[1].startswith("area:"))
+        self.gsdChanged.emit()
+
+    def area(self, kind: str = "current", frame_id: str | None = None) -> AreaReport | None:
+        """Per-class area and region counts of a frame's mask (core.area), or None."""
+        ws, fid = self.workspace, frame_id or self.current
+        mask = self.mask(kind, fid)
+        if ws is None or fid is None or mask is None:
+            return None
+
+        def load() -> AreaReport:
+            gsd = self.gsd(fid)
+            regions = count_regions(mask, ws.classes.scored_ids, gsd, min_px=self.min_region_px)
+            return area_per_class(mask, ws.classes, gsd, regions)
+
+        return self._cached((fid, f"area:{kind}:{self.min_region_px}"), load)
+
+    # -------------------------------------------------------------- writing
+    def apply_prediction(self, frame_id: str, labels: np.ndarray, confidence: np.ndarray | None,
+                         model: str | None) -> None:
+        """Store a model's output for a frame (on the main thread) and tell the views."""
+        ws = self._need_workspace()
+        if frame_id not in ws.frames:
+            return
+        if confidence is not None:
+            ws.write_mask(frame_id, "confidence", confidence, save=False)
+        ws.write_mask(frame_id, "predicted", labels, model=model)
+        self._changed(frame_id)
+        self.masksChanged.emit(frame_id)
+        self.framesChanged.emit()
+
+    def adopt_classes(self, table: ClassTable) -> None:
+        """Switch a workspace that holds no masks yet to another class table (a model's)."""
+        ws = self._need_workspace()
+        if any(rec.status != "none" or rec.has_gt for rec in ws.frames.values()):
+            raise BadInputError(ws.root, f"the workspace already holds {ws.classes.name} masks; "
+                                f"a model with {table.name} classes cannot write into it")
+        ws.classes = table
+        ws.save()
+        self._set_workspace(ws, self.source or ws.root)
+
+    # ------------------------------------------------------------- helpers
+    def _need_workspace(self) -> Workspace:
+        if self.workspace is None:
+            raise BadInputError(None, "open a picture, a folder or a workspace first")
+        return self.workspace
+
+    def _drop(self, pred: Any) -> None:
+        for key in [k for k in self._cache if pred(k)]:
+            del self._cache[key]
+
+    def _changed(self, frame_id: str) -> None:
+        """Forget everything derived from a frame's masks."""
+        self._drop(lambda key: key[0] == frame_id and key[1] != "image" and key[1] != "gsd")
+        self._matrices.pop(frame_id, None)
+        self._versions[frame_id] = self._versions.get(frame_id, 0) + 1
+        self._reported = {k for k in self._reported if not k.startswith(frame_id + "/")}

@@ -1,0 +1,195 @@
+"""The centre of the window: the canvas, the layer chooser, opacity, fit and 1:1.
+
+It binds the canvas to the session: on a frame, mask or class-view change it
+asks `seggui.core.errorview` for the RGBA layer of the chosen view
+(prediction, ground truth, or the error view of the active class) and hands
+it to the canvas; the pixel readout reads the cached masks at the hovered
+pixel.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seggui.core.errors import BadInputError
+from seggui.core.errorview import FN_COLOR, FP_COLOR, TP_COLOR, error_rgba, label_rgba
+from seggui.ui.canvas import Canvas
+from seggui.ui.session import Session
+
+VIEWS = (("prediction", "Prediction"), ("ground_truth", "Ground truth"), ("errors", "Errors (FP/FN)"),
+         ("picture", "Picture only"))
+EMPTY_HINT = (
+    "<div style='font-size:15px'><b>Open a picture, a folder of pictures or a workspace</b></div>"
+    "<div style='margin-top:8px'>File ▸ Open… (Ctrl+O), or drop it here.</div>"
+    "<div style='margin-top:4px; color:#666'>Then pick a model and run it (Ctrl+R), "
+    "or import ground truth to measure IoU.</div>"
+)
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{v:02x}" for v in rgb)
+
+
+class ViewPanel(QWidget):
+    """Canvas plus its controls; `readout` is a label the main window puts in the status bar."""
+
+    viewChanged = Signal(str)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.canvas = Canvas()
+        self.view_combo = QComboBox()
+        for key, text in VIEWS:
+            self.view_combo.addItem(text, key)
+        self.view_combo.setToolTip("Which mask the canvas shows (the error view uses the active class)")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.setFixedWidth(120)
+        self.opacity.setToolTip("Mask opacity")
+        self.opacity_label = QLabel("50%")
+        self.opacity_label.setMinimumWidth(34)
+        fit = QToolButton(text="Fit")
+        fit.setToolTip("Fit the picture to the window (Ctrl+0)")
+        fit.clicked.connect(self.canvas.fit)
+        one = QToolButton(text="1:1")
+        one.setToolTip("One picture pixel per screen pixel (Ctrl+1)")
+        one.clicked.connect(self.canvas.actual_size)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(48)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(QLabel("View:"))
+        bar.addWidget(self.view_combo)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Opacity:"))
+        bar.addWidget(self.opacity)
+        bar.addWidget(self.opacity_label)
+        bar.addSpacing(12)
+        bar.addWidget(fit)
+        bar.addWidget(one)
+        bar.addWidget(self.zoom_label)
+        bar.addStretch(1)
+        self.hint = QLabel("")
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.setContentsMargins(6, 2, 6, 2)
+        self.readout = QLabel("")
+        self.readout.setMinimumWidth(300)
+        empty = QLabel(EMPTY_HINT)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.canvas)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.hint)
+
+        self.opacity.valueChanged.connect(self._on_opacity)
+        self.view_combo.currentIndexChanged.connect(self._on_view)
+        self.canvas.pixelHovered.connect(self._on_hover)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        session.opened.connect(self.refresh)
+        session.frameChanged.connect(lambda _fid: self.refresh())
+        session.masksChanged.connect(self._on_masks)
+        session.classViewChanged.connect(self.refresh_layer)
+
+    # ------------------------------------------------------------- binding
+    @property
+    def view(self) -> str:
+        return self.view_combo.currentData()
+
+    def set_view(self, key: str) -> None:
+        self.view_combo.setCurrentIndex(max(0, self.view_combo.findData(key)))
+
+    def _on_opacity(self, value: int) -> None:
+        self.canvas.set_overlay_opacity(value / 100)
+        self.opacity_label.setText(f"{value}%")
+
+    def _on_view(self, _index: int) -> None:
+        self.refresh_layer()
+        self.viewChanged.emit(self.view)
+
+    def _on_masks(self, frame_id: str) -> None:
+        if frame_id == self.session.current:
+            self.refresh_layer()
+
+    def refresh(self) -> None:
+        """Show the current frame's picture (keeping zoom when the size is the same) and its layer."""
+        image = self.session.image()
+        self.stack.setCurrentIndex(1 if self.session.workspace is not None else 0)
+        self.canvas.set_image(image, keep_view=True)
+        if image is None and self.session.current is not None:
+            self.hint.setText(f"<span style='color:#b00'>Cannot show {self.session.current}: "
+                              "see Messages.</span>")
+            return
+        self.refresh_layer()
+
+    def refresh_layer(self) -> None:
+        """Recompute the mask layer for the current view (an RGBA array from core)."""
+        s, view = self.session, self.view
+        table = s.classes
+        if table is None or not self.canvas.has_image():
+            self.canvas.set_overlay(None)
+            return
+        pred, gt = s.mask("current"), s.mask("ground_truth")
+        layer, hint = None, ""
+        if view == "prediction":
+            if pred is None:
+                hint = "No prediction for this picture yet: choose a model and Run (Ctrl+R)."
+            else:
+                layer = label_rgba(pred, table, s.hidden)
+        elif view == "ground_truth":
+            if gt is None:
+                hint = "No ground truth for this picture: File ▸ Open ground truth…"
+            else:
+                layer = label_rgba(gt, table, s.hidden)
+        elif view == "errors":
+            if pred is None or gt is None:
+                hint = "The error view needs both a prediction and ground truth for this picture."
+            elif s.active_class is None:
+                hint = "Choose a class in the Classes panel."
+            else:
+                try:
+                    layer = error_rgba(pred, gt, s.active_class, table.ignore_index)
+                except BadInputError as exc:
+                    s.log.report(exc)
+                hint = (
+                    f"Errors of <b>{table.name_of(s.active_class)}</b>: "
+                    f"<span style='color:{_hex(FP_COLOR)}'>■</span> false positive "
+                    f"&nbsp; <span style='color:{_hex(FN_COLOR)}'>■</span> false negative "
+                    f"&nbsp; <span style='color:{_hex(TP_COLOR)}'>■</span> correct"
+                )
+        self.canvas.set_overlay(layer)
+        self.hint.setText(hint)
+
+    def _on_hover(self, x: int, y: int) -> None:
+        s, table = self.session, self.session.classes
+        if x < 0 or table is None:
+            self.readout.setText("")
+            return
+        parts = [f"x {x}, y {y}"]
+        pred = s.mask("current")
+        if pred is not None:
+            parts.append(f"class {table.name_of(int(pred[y, x]))}")
+        conf = s.mask("confidence")
+        if conf is not None:
+            parts.append(f"confidence {conf[y, x] / 255:.2f}")
+        gt = s.mask("ground_truth")
+        if gt is not None:
+            parts.append(f"truth {table.name_of(int(gt[y, x]))}")
+        self.readout.setText("  ·  ".join(parts))
