@@ -1,0 +1,152 @@
+"""The drive pipeline: decode, prepare, infer and write, overlapped.
+
+Three stages run at once so the model never waits:
+
+- a decoder thread (`iter_frames_threaded`) reads frames ahead into a bounded
+  queue;
+- this thread prepares a batch (numpy normalise/pad) and runs the backend;
+- a writer thread hands each result to the `sink` (PNG encoding, areas), with
+  a bounded backlog so memory stays flat on long drives.
+
+The job is a plain generator (yield `Progress`, poll a `CancelToken`), run by
+the CLI with a progress bar and by the GUI on a QThread. Frames the `skip`
+predicate accepts (already written) are not decoded again, so a stopped run
+resumes where it stopped. A frame that cannot be read is reported and the
+others continue.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.media import Source, iter_frames_threaded
+from seggui.engine.predictor import Prediction, Predictor
+
+Sink = Callable[[int, str, np.ndarray, Prediction], None]
+
+
+@dataclass
+class PipelineResult:
+    """What a run did: frames written, skipped as done, failed (with reasons), and its speed."""
+
+    written: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return len(self.written) / self.seconds if self.seconds > 0 else 0.0
+
+
+def _runs(indices: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Contiguous [start, stop) runs of sorted indices (to decode each run in one pass)."""
+    start = prev = None
+    for i in indices:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            yield start, prev + 1
+            start = prev = i
+    if start is not None:
+        yield start, prev + 1
+
+
+def run_pipeline(
+    predictor: Predictor,
+    source: Source,
+    sink: Sink,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    skip: Callable[[int, str], bool] | None = None,
+    batch: int | None = None,
+    confidence: bool = True,
+    token: CancelToken | None = None,
+    queue_size: int = 16,
+) -> Job[PipelineResult]:
+    """Predict frames start..stop-1 of `source` and give each to `sink(index, name, frame, prediction)`.
+
+    The sink runs on the writer thread, in frame order. Cancel stops after
+    the batch in flight, whose results are still written.
+    """
+    span = source.span(start, stop)
+    result = PipelineResult()
+    todo = []
+    for i in span:
+        if skip is not None and skip(i, source.name(i)):
+            result.skipped.append(i)
+        else:
+            todo.append(i)
+    total = len(span)
+    batch = max(1, batch or predictor.batch_size)
+    bad: list[tuple[int, str]] = []
+    t0 = time.perf_counter()
+    pending: list[Future[None]] = []
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seggui-writer")
+
+    def settle(limit: int) -> None:
+        """Wait for the writer until at most `limit` results are queued; surface its errors."""
+        while len(pending) > limit:
+            pending.pop(0).result()
+
+    def write(i: int, name: str, frame: np.ndarray, pred: Prediction) -> None:
+        sink(i, name, frame, pred)
+        result.written.append(i)
+
+    done = len(result.skipped)
+    try:
+        yield Progress(done, total, f"{done} frames already done" if done else "starting")
+        for run_start, run_stop in _runs(todo):
+            stream = iter_frames_threaded(
+                source, run_start, run_stop, queue_size, token,
+                on_bad=lambda i, e: bad.append((i, str(e))),
+            )
+            for frames in _batched(stream, batch):
+                preds = predictor.infer([predictor.prepare(f) for _, f in frames], confidence)
+                for (i, frame), pred in zip(frames, preds, strict=True):
+                    pending.append(writer.submit(write, i, source.name(i), frame, pred))
+                settle(4 * batch)
+                done += len(frames)
+                errors = [f"{source.name(i)}: {why}" for i, why in bad]
+                result.failed.extend(bad)
+                done += len(bad)
+                bad.clear()
+                last = source.name(frames[-1][0])
+                for err in errors[:-1]:
+                    yield Progress(done, total, last, item=last, error=err)
+                yield Progress(done, total, f"frame {last}", item=last, error=errors[-1] if errors else None)
+            if bad:  # bad frames at the end of a run
+                for i, why in bad:
+                    done += 1
+                    result.failed.append((i, why))
+                    yield Progress(done, total, source.name(i), item=source.name(i),
+                                   error=f"{source.name(i)}: {why}")
+                bad.clear()
+        settle(0)
+    finally:
+        # Results already inferred are still written (cancel keeps finished work).
+        writer.shutdown(wait=True)
+        result.seconds = time.perf_counter() - t0
+    result.written.sort()
+    return result
+
+
+def _batched(stream: Iterator[tuple[int, np.ndarray]], n: int) -> Iterator[list[tuple[int, np.ndarray]]]:
+    """Group a frame stream into lists of up to `n` (the last one may be shorter)."""
+    chunk: list[tuple[int, np.ndarray]] = []
+    for item in stream:
+        chunk.append(item)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
