@@ -17,9 +17,14 @@ from seggui.core.errors import SegguiError
 
 # Subcommand modules, in the order `seggui --help` lists them.
 COMMANDS: list[str] = [
+    "demo_cmd",
     "classes_cmd",
+    "models_cmd",
+    "export_cmd",
     "eval_cmd",
     "area_cmd",
+    "report_cmd",
+    "infer_cmd",
     "open_cmd",
     "synth_cmd",
     "train_cmd",

@@ -14,11 +14,12 @@ from seggui.core.media.cache import DEFAULT_CACHE_BYTES, CacheStats, FrameCache
 from seggui.core.media.headers import image_size
 from seggui.core.media.prefetch import iter_frames_threaded
 from seggui.core.media.sources import is_video_file, open_source
-from seggui.core.media.stills import DEFAULT_SEQUENCE_FPS, FolderSource, ImageSource
+from seggui.core.media.stills import DEFAULT_SEQUENCE_FPS, FolderSource, ImageSource, PictureListSource
 from seggui.core.media.video import VIDEO_SUFFIXES, VideoIndex, VideoSource, index_video
 
 __all__ = [
     "DEFAULT_CACHE_BYTES", "DEFAULT_SEQUENCE_FPS", "VIDEO_SUFFIXES", "CacheStats", "FolderSource",
-    "FrameCache", "ImageSource", "Source", "VideoIndex", "VideoSource", "image_size", "index_video",
+    "FrameCache", "ImageSource", "PictureListSource", "Source", "VideoIndex", "VideoSource",
+    "image_size", "index_video",
     "is_video_file", "iter_frames_threaded", "open_source",
 ]

@@ -48,6 +48,14 @@ class Source(ABC):
     def name(self, index: int) -> str:
         """A stable id for frame `index`, usable as a file stem for its masks."""
 
+    def frame_path(self, index: int) -> Path | None:
+        """The picture file behind frame `index`; None for a video frame.
+
+        Lets callers find a picture's georeferencing (world file, GeoTIFF).
+        """
+        self.check_index(index)
+        return None
+
     def read(self, index: int) -> np.ndarray:
         """Frame `index` as RGB uint8 (H, W, 3); BadInputError if it cannot be read."""
         return self._read(self.check_index(index))

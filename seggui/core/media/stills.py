@@ -50,6 +50,10 @@ class ImageSource(Source):
         self.check_index(index)
         return self.path.stem
 
+    def frame_path(self, index: int) -> Path:
+        self.check_index(index)
+        return self.path
+
 
 def _frame_ids(files: list[Path]) -> list[str]:
     """File stems, made unique where two pictures share one (a.png and a.jpg)."""
@@ -119,6 +123,44 @@ class FolderSource(Source):
         if index in self.bad_frames:
             raise BadInputError(path, f"frame {index} {self.bad_frames[index]}")
         return check_frame(path, read_image(path), self.frame_size, f"frame {index}")
+
+    def name(self, index: int) -> str:
+        return self._ids[self.check_index(index)]
+
+
+class PictureListSource(Source):
+    """Independent pictures (a workspace's, of any sizes) as one source of frames.
+
+    Unlike a folder sequence, pictures may differ in size: each is read at
+    its own size (`frame_size` is the first one's, for information only).
+    Frame ids are given by the caller (a workspace's frame ids) or the stems.
+    """
+
+    kind = "folder"
+
+    def __init__(self, files: list[Path], ids: list[str] | None = None) -> None:
+        if not files:
+            raise BadInputError(None, "no pictures to read")
+        self.files = [Path(f) for f in files]
+        self._ids = list(ids) if ids is not None else _frame_ids(self.files)
+        if len(self._ids) != len(self.files):
+            raise ValueError("one frame id per picture")
+        self.path = self.files[0].parent
+        self.fps = None
+        self.warning = None
+        try:
+            self.frame_size = image_size(self.files[0])
+        except BadInputError:
+            self.frame_size = (0, 0)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def frame_path(self, index: int) -> Path:
+        return self.files[self.check_index(index)]
+
+    def _read(self, index: int) -> np.ndarray:
+        return read_image(self.files[index])
 
     def name(self, index: int) -> str:
         return self._ids[self.check_index(index)]

@@ -1,0 +1,92 @@
+"""`seggui infer SOURCE --model M`: predict a picture, a folder, a sequence or a video."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "infer",
+        help="run a model on a picture, folder, image sequence or video; write index masks",
+        description="Writes OUT/masks/FRAME.png (index masks), optionally confidence PNGs, an overlay "
+        "video, and OUT/areas.csv (per-frame area per class; m² when a GSD is known from --gsd or the "
+        "pictures' georeferencing). A stopped run resumes: frames already written are skipped.",
+    )
+    p.add_argument("source", help="picture, folder of pictures, or video (mp4, avi, mkv, mov)")
+    p.add_argument("--model", required=True,
+                   help="model name (see `seggui models`), card folder or model.json")
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--int8", action="store_true", help="use the card's int8 ONNX model")
+    p.add_argument("--out", default="seggui-out", help="output folder (default ./seggui-out)")
+    p.add_argument("--pattern", help="in a folder, only files matching this glob (e.g. '0016E5_*')")
+    p.add_argument("--batch", type=int, help="frames per backend call (default 1 on CPU, 4 on GPU)")
+    p.add_argument("--threads", type=int, help="CPU threads for the backend")
+    p.add_argument("--confidence", action="store_true", help="also write confidence PNGs (x255)")
+    p.add_argument("--overlay-video", help="write an overlay video here (.mp4 or .avi)")
+    p.add_argument("--gsd", type=float, help="metres per pixel for the area CSV")
+    p.add_argument("--start", type=int, default=0, help="first frame index")
+    p.add_argument("--stop", type=int, help="stop before this frame index")
+    p.add_argument("--no-resume", action="store_true", help="redo frames whose mask already exists")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from seggui.cli.progress import run_with_progress
+    from seggui.core.gsd import Gsd, find_gsd
+    from seggui.core.masks import read_mask
+    from seggui.core.media import open_source
+    from seggui.core.outputs import FolderOutputs
+    from seggui.core.overlay_video import write_overlay_video
+    from seggui.engine.pipeline import run_pipeline
+    from seggui.engine.predictor import load_predictor
+
+    source = open_source(args.source, pattern=args.pattern)
+    if source.warning:
+        print(f"warning: {source.warning}", file=sys.stderr)
+    predictor = load_predictor(args.model, args.backend, args.device, args.threads, int8=args.int8,
+                               batch_size=args.batch)
+    table = predictor.card.classes
+    print(f"{predictor.card.ref} on {predictor.describe()}: {len(source)} frame(s) of {source.path}",
+          file=sys.stderr)
+    outputs = FolderOutputs(args.out, table, args.confidence)
+    with predictor:
+        result = run_with_progress(
+            run_pipeline(predictor, source, outputs, start=args.start, stop=args.stop,
+                         skip=None if args.no_resume else outputs.done),
+            "inference",
+        )
+    flag = Gsd.square(args.gsd) if args.gsd is not None else None
+    frame_paths = {source.name(i): source.frame_path(i) for i in source.span(args.start, args.stop)}
+
+    def gsd_of(fid: str) -> Gsd | None:
+        if flag is not None:
+            return flag
+        pic = frame_paths.get(fid)
+        return find_gsd(pic) if pic is not None else None
+
+    ids = [source.name(i) for i in source.span(args.start, args.stop)]
+    csv_path = outputs.write_area_csv(ids, gsd_of)
+    if args.overlay_video:
+        def mask_of(i: int):
+            p = outputs.mask_path(source.name(i))
+            return read_mask(p) if p.exists() else None
+
+        run_with_progress(write_overlay_video(source, mask_of, table, args.overlay_video), "overlay video")
+    summary = {
+        "model": predictor.card.ref, "device": predictor.describe(), "written": len(result.written),
+        "skipped_as_done": len(result.skipped), "failed": [{"frame": source.name(i), "error": e}
+                                                           for i, e in result.failed],
+        "fps": round(result.fps, 2), "masks": str(outputs.masks), "areas_csv": str(csv_path),
+        "overlay_video": args.overlay_video,
+    }
+    print(json.dumps(summary, indent=2))
+    source.close()
+    if result.failed and not result.written and not result.skipped:
+        return 2
+    return 1 if result.failed else 0
+
+
