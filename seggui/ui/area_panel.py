@@ -7,6 +7,12 @@ first, else the value typed here (saved in the workspace). Without any GSD the
 m² column says "unknown" rather than guessing. The focus class (one whose name
 says "parking", else the active class) is highlighted with its region count,
 the figure the parking analysis asks for.
+
+While the mask is being painted the panel takes the live path
+(`Session.editChanged`): pixels, m² and % come from the editor's
+incrementally updated counts, O(classes) per update, and the region counts
+(which need a whole pass) are greyed until painting pauses
+(`Session.editSettled`), when the panel refreshes in full.
 """
 
 from __future__ import annotations
@@ -105,6 +111,8 @@ class AreaPanel(QWidget):
             sig.connect(self.refresh)
         session.frameChanged.connect(lambda _f: self.refresh())
         session.masksChanged.connect(lambda fid: self.refresh() if fid == session.current else None)
+        session.editChanged.connect(self._on_edit)
+        session.editSettled.connect(lambda fid: self.refresh() if fid == session.current else None)
 
     def set_source(self, key: str) -> None:
         self.source_combo.setCurrentIndex(max(0, self.source_combo.findData(key)))
@@ -170,12 +178,40 @@ class AreaPanel(QWidget):
                     cell.setForeground(QBrush(QColor(20, 20, 20)))
                 self.table.setItem(row, col, cell)
             cells[0].setToolTip(f"{c.name}: {c.pixels:,} px")
+        if self.focus_id is not None:
+            focus_row = [a.id for a in report.classes].index(self.focus_id)
+            self.table.scrollToItem(self.table.item(focus_row, 0))
+        self._focus_text(report)
+
+    def _on_edit(self, frame_id: str) -> None:
+        """Live path: update pixels, m² and % in place from the editor's counts; grey the regions."""
+        s = self.session
+        if frame_id != s.current or self.source_combo.currentData() != "current":
+            return
+        live = s.live_area(frame_id)
+        if live is None:
+            return
+        same_rows = self.report is not None and self.table.rowCount() == len(live.classes) and \
+            [c.id for c in self.report.classes] == [c.id for c in live.classes]
+        self.report = live
+        if not same_rows:
+            self.focus_id = self._focus_class()
+            self._fill(live)
+            return
+        stale = QBrush(QColor(150, 150, 150))
+        for row, c in enumerate(live.classes):
+            self.table.item(row, 1).setText(f"{fmt_m2(c.m2)} m²" if c.m2 is not None else f"{c.pixels:,} px")
+            self.table.item(row, 2).setText(f"{c.percent:.1f}")
+            self.table.item(row, 3).setForeground(stale)
+            self.table.item(row, 3).setToolTip("Recounted when painting pauses")
+            self.table.item(row, 0).setToolTip(f"{c.name}: {c.pixels:,} px")
+        self._focus_text(live)
+
+    def _focus_text(self, report: AreaReport) -> None:
         if self.focus_id is None:
             self.focus.setText("")
             return
         c = report.get(self.focus_id)
-        focus_row = [a.id for a in report.classes].index(self.focus_id)
-        self.table.scrollToItem(self.table.item(focus_row, 0))
         size = f"{fmt_m2(c.m2)} m²" if c.m2 is not None else f"{c.pixels:,} px (no GSD)"
         regions = "" if c.regions is None else f" in <b>{c.regions}</b> region{'s' * (c.regions != 1)}"
         self.focus.setText(f"<b>{c.name}</b>: <b>{size}</b>, {c.percent:.1f}% of the labelled area"

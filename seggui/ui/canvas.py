@@ -5,9 +5,13 @@ covers [0, 1) x [0, 1)), so anything that maps the mouse to the image is one
 inverse transform and a floor.
 
 Why these choices:
-- The mask is a separate pixmap item whose opacity is the overlay slider, so
-  moving the slider costs nothing but a repaint; `update_overlay_patch`
-  repaints only a rectangle, which the brush (issue 7) will use per stroke.
+- The mask is a separate layer item whose opacity is the overlay slider, so
+  moving the slider costs nothing but a repaint. The layer owns its QImage
+  and paints only the exposed rectangle, so `update_overlay_patch` (the
+  brush, per mouse move) writes a few pixels and repaints just those: a
+  pixmap item would copy the whole layer on every write (its pixmap is
+  shared) and repaint all of it (measured: ~85 ms per brush segment on a
+  4096x4096 layer, tests/benchmarks/editing.py).
 - The scene rectangle is the picture plus a wide margin on every side, so
   zooming at the cursor never hits a scroll limit and the pixel under the
   cursor really stays put (scroll bars would clamp it at the edges).
@@ -22,8 +26,15 @@ from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPixmap, QTransform, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QTransform, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from seggui.ui.qtutil import rgb_to_qimage, rgba_to_qimage
 
@@ -34,13 +45,54 @@ MARGIN = 4.0  # scene margin around the picture, in picture sizes
 
 
 class CanvasTool(Protocol):
-    """What an editing tool receives: left-button strokes in image coordinates."""
+    """What an editing tool receives: left-button strokes in image coordinates.
+
+    A tool may also define any of `hover(pos)` (every mouse move, for an
+    outline cursor), `leave()`, `double_click(pos, modifiers)`,
+    `key(event) -> bool` and `wheel(steps, modifiers) -> bool` (Ctrl+wheel);
+    the last two return True when they used the event.
+    """
 
     def press(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
 
     def move(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
 
     def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
+
+
+class MaskLayer(QGraphicsItem):
+    """An RGBA layer the canvas owns as a QImage; paints only the exposed part, nearest neighbour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image = QImage()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def set_image(self, image: QImage) -> None:
+        self.prepareGeometryChange()
+        # premultiplied once here, so painting never converts
+        self.image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied) \
+            if not image.isNull() else image
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(0, 0, self.image.width(), self.image.height())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              _widget: QWidget | None = None) -> None:
+        if self.image.isNull():
+            return
+        area = option.exposedRect.toAlignedRect().intersected(self.image.rect())
+        if not area.isEmpty():
+            painter.drawImage(area.topLeft(), self.image, area)
+
+    def patch(self, x: int, y: int, image: QImage) -> None:
+        """Overwrite a rectangle (alpha included) and repaint only it."""
+        painter = QPainter(self.image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawImage(QPoint(x, y), image)
+        painter.end()
+        self.update(QRectF(x, y, image.width(), image.height()))
 
 
 class Canvas(QGraphicsView):
@@ -54,7 +106,7 @@ class Canvas(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self._image_item = QGraphicsPixmapItem()
         self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
-        self._overlay_item = QGraphicsPixmapItem()
+        self._overlay_item = MaskLayer()
         self._overlay_item.setZValue(1)
         self._overlay_item.setOpacity(0.5)
         self.scene().addItem(self._image_item)
@@ -87,7 +139,7 @@ class Canvas(QGraphicsView):
         """Show a picture (RGB uint8); a picture of the same size keeps the view if asked."""
         if rgb is None:
             self._image_item.setPixmap(QPixmap())
-            self._overlay_item.setPixmap(QPixmap())
+            self._overlay_item.set_image(QImage())
             self._size = (0, 0)
             return
         h, w = rgb.shape[:2]
@@ -102,25 +154,24 @@ class Canvas(QGraphicsView):
     def set_overlay(self, rgba: np.ndarray | None) -> None:
         """Replace the mask layer (RGBA uint8 of the picture's size) or clear it."""
         if rgba is None:
-            self._overlay_item.setPixmap(QPixmap())
+            self._overlay_item.set_image(QImage())
             return
         if (rgba.shape[1], rgba.shape[0]) != self._size:
             raise ValueError(f"layer {rgba.shape[1]}x{rgba.shape[0]} does not match picture {self._size}")
-        self._overlay_item.setPixmap(QPixmap.fromImage(rgba_to_qimage(rgba)))
+        self._overlay_item.set_image(rgba_to_qimage(rgba))
 
     def update_overlay_patch(self, x: int, y: int, rgba: np.ndarray) -> None:
-        """Overwrite a rectangle of the mask layer (its top-left at image x, y)."""
-        pm = self._overlay_item.pixmap()
-        if pm.isNull():
+        """Overwrite a rectangle of the mask layer (its top-left at image x, y); repaints only it."""
+        if self._overlay_item.image.isNull():
             return
-        painter = QPainter(pm)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-        painter.drawImage(QPoint(int(x), int(y)), rgba_to_qimage(rgba))
-        painter.end()
-        self._overlay_item.setPixmap(pm)
+        self._overlay_item.patch(int(x), int(y), rgba_to_qimage(rgba))
+
+    def has_overlay(self) -> bool:
+        return not self._overlay_item.image.isNull()
 
     def overlay_pixmap(self) -> QPixmap:
-        return self._overlay_item.pixmap()
+        """The mask layer as a pixmap (a copy: for tests and screenshots)."""
+        return QPixmap.fromImage(self._overlay_item.image)
 
     def overlay_opacity(self) -> float:
         return self._overlay_item.opacity()
@@ -206,8 +257,16 @@ class Canvas(QGraphicsView):
         if self._fit_mode and self.has_image():
             self.fit()
 
+    def _tool_hook(self, name: str):  # noqa: ANN202 - an optional method of the tool, or None
+        return getattr(self.tool, name, None) if self.tool is not None else None
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
+        wheel = self._tool_hook("wheel")
+        if steps and event.modifiers() & Qt.KeyboardModifier.ControlModifier and wheel is not None \
+                and wheel(steps, event.modifiers()):
+            event.accept()
+            return
         if steps:
             self.zoom_at(WHEEL_STEP ** steps, event.position())
         event.accept()
@@ -217,6 +276,10 @@ class Canvas(QGraphicsView):
             if not event.isAutoRepeat():
                 self._space = True
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        key = self._tool_hook("key")
+        if key is not None and key(event):
             event.accept()
             return
         super().keyPressEvent(event)
@@ -253,6 +316,9 @@ class Canvas(QGraphicsView):
             self.pan_by(delta.x(), delta.y())
         elif self.tool is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self.tool.move(self.map_to_image(pos), event.modifiers())
+        hover = self._tool_hook("hover")
+        if hover is not None and self.has_image():
+            hover(self.map_to_image(pos))
         pixel = self.pixel_at(pos)
         self.pixelHovered.emit(*(pixel if pixel is not None else (-1, -1)))
         super().mouseMoveEvent(event)
@@ -273,6 +339,18 @@ class Canvas(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        double = self._tool_hook("double_click")
+        if event.button() == Qt.MouseButton.LeftButton and double is not None and self.has_image() \
+                and not self._space:
+            double(self.map_to_image(event.position()), event.modifiers())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def leaveEvent(self, event) -> None:  # noqa: N802
+        leave = self._tool_hook("leave")
+        if leave is not None:
+            leave()
         self.pixelHovered.emit(-1, -1)
         super().leaveEvent(event)

@@ -55,6 +55,7 @@ class ClassPanel(QWidget):
         session.opened.connect(self.rebuild)
         session.frameChanged.connect(lambda _f: self.update_shares())
         session.masksChanged.connect(self._on_masks)
+        session.editSettled.connect(self._on_masks)  # shares follow edits when painting pauses
         session.classViewChanged.connect(self._sync_active)
 
     def rebuild(self) -> None:

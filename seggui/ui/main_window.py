@@ -18,6 +18,7 @@ from seggui.core.errors import SegguiError
 from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
 from seggui.ui.class_panel import ClassPanel
+from seggui.ui.editing import EditController
 from seggui.ui.frame_browser import FrameBrowser
 from seggui.ui.inference import Inference
 from seggui.ui.job_panel import JobPanel
@@ -27,6 +28,7 @@ from seggui.ui.model_picker import ModelPicker
 from seggui.ui.recent import RecentFiles
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
+from seggui.ui.tools_panel import EditToolBar
 from seggui.ui.view_panel import ViewPanel
 
 PICTURE_FILTER = "Pictures and workspaces (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp seggui.json)"
@@ -53,10 +55,14 @@ class MainWindow(QMainWindow):
         self.job_panel = JobPanel(self.runner, self.log)
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
         self.model_label = QLabel("No model")
+        self.editing = EditController(self.session, self.view, self)
         self.setCentralWidget(self.view)
         self.setWindowTitle("seggui")
         self.setAcceptDrops(True)
         self.actions_by_name = menus.build(self)
+        self.edit_toolbar = EditToolBar(self.editing, self.actions_by_name)
+        self.addToolBarBreak()  # a row of its own: both toolbars fit 1366 px without an overflow menu
+        self.addToolBar(self.edit_toolbar)
         self._docks()
         sb = self.statusBar()
         sb.addWidget(self.view.readout, 1)
@@ -206,6 +212,7 @@ class MainWindow(QMainWindow):
                 self.log.warning(f"{extra}: one thing at a time; only {paths[0]} was opened")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.editing.finish()  # the last stroke reaches the disk
         for runner in (self.runner, self.metrics.runner):
             runner.cancel()
             runner.wait(15000)

@@ -1,8 +1,8 @@
 """Menus, toolbar and shortcuts of the main window, in one table-like place.
 
 Shortcuts follow what users know from napari, CVAT and labelme: A/D previous
-and next picture, Ctrl+0 fit, Ctrl+1 actual size, Space-drag pan. Single
-letters B, E, F, P, L, [ and ] are left free for the editing tools (issue 7).
+and next picture, Ctrl+0 fit, Ctrl+1 actual size, Space-drag pan. The editing
+actions (B, E, F, P, L, [ ], Ctrl+Z ...) come from `seggui.ui.tools_panel`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
+
+from seggui.ui import tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -65,6 +67,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
                           "Stop the running job", sp.SP_MediaStop),
     }
+    a.update(tools_panel.create_actions(win, win.editing))
     a["run"].setIconText("Run")
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()
@@ -74,6 +77,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
     m.addSeparator()
     m.addAction(a["quit"])
+    tools_panel.fill_edit_menu(mb.addMenu("&Edit"), a)
     m = mb.addMenu("&View")
     m.addActions([a["fit"], a["one"]])
     m.addSeparator()

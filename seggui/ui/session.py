@@ -35,6 +35,7 @@ from PySide6.QtCore import QObject, Signal
 from seggui.core.area import AreaReport, area_per_class, count_regions
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.confusion import ConfusionMatrix
+from seggui.core.editing import Editor
 from seggui.core.errors import BadInputError
 from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.images import is_image_file, list_images, read_image
@@ -67,6 +68,9 @@ class Session(QObject):
     framesChanged = Signal()  # frame statuses or the frame list changed
     classViewChanged = Signal()  # active class or class visibility changed
     gsdChanged = Signal()
+    leaving = Signal()  # the current frame or workspace is about to change: save edits now
+    editChanged = Signal(str)  # an edit changed the frame's mask; live figures moved incrementally
+    editSettled = Signal(str)  # editing paused: figures that need a whole pass (regions) may recount
 
     def __init__(self, log: Any, store_dir: Path | None = None, default_classes: str = "camvid-11",
                  parent: QObject | None = None) -> None:
@@ -84,6 +88,8 @@ class Session(QObject):
         self._matrices: dict[str, ConfusionMatrix | None] = {}
         self._versions: dict[str, int] = {}
         self._reported: set[str] = set()
+        self.editor: Editor | None = None  # the mask being edited (seggui.ui.editing owns it)
+        self.editor_frame: str | None = None
 
     # ------------------------------------------------------------- opening
     @property
@@ -162,6 +168,7 @@ class Session(QObject):
         self._set_workspace(ws, key)
 
     def _set_workspace(self, ws: Workspace, source: Path) -> None:
+        self.leaving.emit()
         self.workspace, self.source = ws, source
         self._cache.clear()
         self._matrices.clear()
@@ -226,6 +233,7 @@ class Session(QObject):
     def set_frame(self, frame_id: str) -> None:
         if self.workspace is None or frame_id == self.current or frame_id not in self.workspace.frames:
             return
+        self.leaving.emit()
         self.current = frame_id
         self.frameChanged.emit(frame_id)
 
@@ -289,6 +297,8 @@ class Session(QObject):
         ws, fid = self.workspace, frame_id or self.current
         if ws is None or fid is None:
             return None
+        if kind == "current" and self.editor is not None and fid == self.editor_frame:
+            return self.editor.labels  # the mask being painted, live
 
         def load() -> np.ndarray | None:
             if kind == "current":
@@ -312,6 +322,8 @@ class Session(QObject):
         fid = frame_id or self.current
         if self.workspace is None or fid is None:
             return None
+        if self.editor is not None and fid == self.editor_frame:
+            return self.editor.matrix  # kept current by every edit
         if fid not in self._matrices:
             pred, gt = self.mask("current", fid), self.mask("ground_truth", fid)
             cm = None
@@ -335,8 +347,8 @@ class Session(QObject):
         for fid, rec in ws.frames.items():
             if not rec.has_gt:
                 continue
-            if fid in self._matrices:
-                cm = self._matrices[fid]
+            if fid in self._matrices or fid == self.editor_frame:
+                cm = self.frame_matrix(fid)
                 if cm is not None:
                     total.merge(cm)
                     known += 1
@@ -427,6 +439,35 @@ class Session(QObject):
         ws.classes = table
         ws.save()
         self._set_workspace(ws, self.source or ws.root)
+
+    # -------------------------------------------------------------- editing
+    def begin_editing(self, frame_id: str, editor: Editor) -> None:
+        """Serve `editor`'s labels and matrix as the frame's current mask and figures from now on."""
+        self.editor, self.editor_frame = editor, frame_id
+
+    def end_editing(self) -> None:
+        """Stop serving the editor (its mask must be saved); re-read the frame from disk next time."""
+        fid, editor = self.editor_frame, self.editor
+        self.editor, self.editor_frame = None, None
+        if fid is not None and editor is not None:
+            self._changed(fid)
+            self._matrices[fid] = editor.matrix  # exact: no recount needed
+
+    def live_area(self, frame_id: str | None = None) -> AreaReport | None:
+        """The edited frame's areas from the live counts (regions left out), or None when not editing it."""
+        fid = frame_id or self.current
+        if self.editor is None or fid != self.editor_frame or self.workspace is None:
+            return None
+        return self.editor.live.counter.report(self.workspace.classes, self.gsd(fid))
+
+    def note_edit(self, frame_id: str) -> None:
+        self.editChanged.emit(frame_id)
+
+    def note_settled(self, frame_id: str) -> None:
+        """Forget figures derived from the frame's old mask (areas, regions) and tell the panels."""
+        self._drop(lambda key: key[0] == frame_id and key[1].startswith("area:current"))
+        self._versions[frame_id] = self._versions.get(frame_id, 0) + 1
+        self.editSettled.emit(frame_id)
 
     # ------------------------------------------------------------- helpers
     def _need_workspace(self) -> Workspace:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from ui_helpers import N_PICTURES
@@ -81,7 +81,7 @@ def test_open_folder_imports_ground_truth_and_browses(qtbot, window, camvid_fold
 def test_drop_recent_files_and_remembered_layout(qtbot, window, camvid_folder: Path, settings) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(camvid_folder))])
-    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(300, 300), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()

@@ -1,0 +1,48 @@
+"""Autosave: write an editor's mask as the frame's correction whenever it changed since the last write.
+
+The write is `Workspace.write_mask(frame, "corrected", ...)`: a temporary
+file and a rename (seggui.core.atomic), so a kill at any moment leaves the
+previous correction or the new one on disk, never a torn PNG; it also moves
+the frame's status to "corrected" (a reviewed frame stays reviewed). The
+window calls `save` after every stroke (debounced) and before leaving a
+picture, so a crash loses at most the stroke being drawn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seggui.core.editing.editor import Editor
+from seggui.core.workspace import FrameStatus, Workspace
+
+
+class AutoSave:
+    """Tracks which version of an editor's mask is on disk."""
+
+    def __init__(self, workspace: Workspace, frame_id: str, editor: Editor) -> None:
+        self.workspace = workspace
+        self.frame_id = frame_id
+        self.editor = editor
+        self.saved_version = editor.version  # the starting mask needs no write until edited
+        self.writes = 0
+
+    @property
+    def pending(self) -> bool:
+        """True when the mask changed since it was last written."""
+        return self.editor.version != self.saved_version
+
+    def save(self, force: bool = False) -> Path | None:
+        """Write the mask if it changed (or `force`); returns the path written, else None."""
+        if not (self.pending or force):
+            return None
+        version = self.editor.version
+        path = self.workspace.write_mask(self.frame_id, "corrected", self.editor.labels)
+        self.saved_version = version
+        self.writes += 1
+        return path
+
+    def mark_reviewed(self) -> Path | None:
+        """Save the mask (always, so the retraining set has it) and mark the frame reviewed."""
+        path = self.save(force=True)
+        self.workspace.set_status(self.frame_id, FrameStatus.REVIEWED)
+        return path
