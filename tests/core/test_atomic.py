@@ -59,3 +59,16 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
         pass
     assert target.read_text().strip().replace(" ", "").replace("\n", "") == '{"v":1}'
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        from seggui.core import atomic
+
+        atomic._file_mode.cache_clear()
+        p = atomic_write_json(tmp_path / "x.json", {"a": 1})
+        assert p.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+        atomic._file_mode.cache_clear()
