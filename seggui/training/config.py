@@ -1,0 +1,187 @@
+"""A training run's settings: one flat mapping, from YAML/JSON, flags, or code.
+
+The same dict drives `seggui train --config FILE.yaml`, the GUI (which writes
+it as JSON for `python -m seggui.training.run`) and tests. Unknown keys are an
+error that names them, so a typo never silently trains with a default. The
+whole mapping is stored in the new model card's ``training`` section.
+
+Example (CamVid, a small Unet)::
+
+    name: camvid-small
+    data: {layout: camvid, root: ../shared/data/camvid}    # classes default per layout
+    architecture: Unet
+    encoder: resnet18
+    epochs: 60
+    batch: 8
+    lr: 0.002
+    crop: [352, 480]
+    augment: driving
+    loss: ce+0.5*dice        # or stages: [bce, iou, symdiff] with stage_patience
+    class_weights: median
+    out: models/camvid-small
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seggui.core.errors import BadInputError
+
+# The class table a layout implies when the config names none.
+LAYOUT_CLASSES = {
+    "camvid": "camvid-11",
+    "cityscapes": "cityscapes-19",
+    "kitti": "kitti-road-2",
+    "bdd100k": "bdd100k-drivable-3",
+}
+
+
+@dataclass
+class DataConfig:
+    """Where the pairs are. Validation: `val_split` of the layout, a `val_root`, or a held-out share."""
+
+    layout: str = "folder"
+    root: str = ""
+    images: str = "images"  # folder layout: sub-folder names
+    masks: str = "masks"
+    train_split: str = "train"
+    val_split: str | None = "val"  # None (or a missing split folder): hold out val_fraction
+    val_root: str | None = None  # folder layout: another ROOT with images/ and masks/
+    val_fraction: float = 0.1
+    max_train: int | None = None  # use only the first N pairs (quick runs, tests)
+    max_val: int | None = None
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run; see the module docstring and the README for the meaning."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    name: str = ""
+    description: str = ""
+    classes: str | dict[str, Any] | None = None
+    out: str | None = None
+    from_model: str | None = None  # fine-tune from this card (folder, model.json, name or name@version)
+    resume: bool = False
+    architecture: str = "Unet"
+    encoder: str = "resnet18"
+    arch_params: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 30
+    batch: int = 8
+    lr: float = 1e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 1e-4
+    schedule: str = "onecycle"
+    warmup: float = 0.3
+    lr_patience: int = 3
+    loss: str | dict[str, Any] = "ce"
+    stages: list[Any] | None = None  # staged loss: switch on plateau
+    stage_patience: int = 3
+    class_weights: str = "none"
+    class_weight_clip: float | None = None
+    augment: str | list[Any] | None = "basic"
+    crop: int | list[int] | None = None
+    resize: int | list[int] | None = None
+    early_stop: int = 0  # patience in epochs on val mIoU; 0 = never stop early
+    min_delta: float = 0.0
+    freeze_encoder_epochs: int = 0
+    seed: int = 0
+    deterministic: bool = False
+    amp: bool | str = "auto"
+    device: str = "auto"
+    workers: int = 0
+    steps_per_epoch: int | None = None  # cap (quick runs, benchmarks); None = the whole set
+    mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
+    std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
+    stride: int = 32
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str | Path | None = None) -> TrainConfig:
+        """Build and check a config; errors name `where` (the config file)."""
+        if not isinstance(data, dict):
+            raise BadInputError(where, "a training config must be a mapping of settings")
+        data = dict(data)
+        if "arch" in data:  # the CLI flag's spelling
+            data.setdefault("architecture", data.pop("arch"))
+        if "from" in data:
+            data.setdefault("from_model", data.pop("from"))
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInputError(where, f"unknown training settings: {', '.join(unknown)}")
+        raw_data = data.pop("data", None) or {}
+        if not isinstance(raw_data, dict):
+            raise BadInputError(where, '"data" must be a mapping (layout, root, ...)')
+        dknown = {f.name for f in dataclasses.fields(DataConfig)}
+        dunknown = sorted(set(raw_data) - dknown)
+        if dunknown:
+            raise BadInputError(where, f"unknown data settings: {', '.join(dunknown)}")
+        try:
+            cfg = cls(data=DataConfig(**raw_data), **data)
+        except TypeError as exc:
+            raise BadInputError(where, f"bad training config ({exc})") from None
+        cfg.check(where)
+        return cfg
+
+    def check(self, where: str | Path | None = None) -> None:
+        """Reject values no run could use, before any file is read."""
+        problems = []
+        for key in ("epochs", "batch"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                problems.append(f"{key} must be a positive integer")
+        if not (isinstance(self.lr, int | float) and self.lr > 0):
+            problems.append("lr must be a positive number")
+        if not 0 < self.warmup < 1:
+            problems.append("warmup must lie strictly between 0 and 1")
+        if self.workers < 0:
+            problems.append("workers must be >= 0")
+        if not 0 <= self.data.val_fraction < 1:
+            problems.append("data.val_fraction must lie in [0, 1)")
+        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
+            problems.append("mean and std need 3 values each, std positive")
+        if self.stages is not None and not (isinstance(self.stages, list) and self.stages):
+            problems.append("stages must be a non-empty list of losses")
+        if problems:
+            raise BadInputError(where, "; ".join(problems))
+
+    def default_classes(self) -> str | dict[str, Any] | None:
+        """The configured class table, else the one the layout implies (None: decide later)."""
+        return self.classes if self.classes is not None else LAYOUT_CLASSES.get(self.data.layout)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML or JSON training config; relative data/out paths stay relative to the cwd."""
+    return TrainConfig.from_dict(read_config_dict(path), path)
+
+
+def read_config_dict(path: str | Path) -> dict[str, Any]:
+    """The raw mapping of a YAML or JSON config file (flags are merged into it before checking)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInputError(path, "training config not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(path, f"cannot read training config ({exc})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(path, f"not valid JSON ({exc})") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise BadInputError(path, f"not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise BadInputError(path, "a training config must be a mapping of settings")
+    return data
