@@ -3,16 +3,21 @@
 The job is a plain generator (like every core job) that the `JobRunner`
 drives on a worker thread: it loads the predictor on first use (torch or
 ONNX Runtime are imported there, never before the window shows), runs the
-engine's pipeline over the pictures, and yields the labels in `Progress.data`. The main thread
-applies each result to the session (mask files, status, views), so the
+engine's pipeline over the pictures and video frames, and yields the labels
+in `Progress.data`. The main thread applies each result to the session (mask files, status, views), so the
 workspace is only ever changed on the main thread. A picture that fails is
 reported in `Progress.error` and the run goes on with the next one.
+
+Video frames go through the drive's own media `Source` (one pipeline run per
+video, decoded sequentially, never a seek per frame); frames outside the
+request, and with "all" those the same model already predicted, are skipped,
+so a cancelled drive resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +30,12 @@ from seggui.engine.card import ModelCard
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
+VideoRun = tuple[Any, list[int]]  # (media Source of a drive, frame indices to predict)
+
 
 def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
-                token: CancelToken) -> Job[dict[str, int]]:
-    """Predict each (frame id, picture) pair through the engine's pipeline.
+                token: CancelToken, videos: list[VideoRun] | None = None) -> Job[dict[str, int]]:
+    """Predict each (frame id, picture) pair, then each drive's frames, through the engine's pipeline.
 
     Loads the predictor first if none is given. `seggui.engine.pipeline`
     decodes ahead, batches and reports unreadable pictures; its sink (on the
@@ -38,7 +45,8 @@ def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
     """
     from seggui.core.media import PictureListSource
 
-    total = len(items)
+    videos = [(src, sorted(ix)) for src, ix in videos or [] if ix]
+    total = len(items) + sum(len(ix) for _src, ix in videos)
     if predictor is None:
         yield Progress(0, total, f"loading {card.name}…")
         from seggui.engine.predictor import load_predictor  # torch/ORT load here, off the UI thread
@@ -48,8 +56,13 @@ def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
     from seggui.engine.pipeline import run_pipeline
 
     ready: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-    source = PictureListSource([path for _fid, path in items], [fid for fid, _path in items])
-    inner = run_pipeline(predictor, source, lambda _i, fid, _frame, pred: ready.put((fid, pred)), token=token)
+    runs: list[tuple[Any, int, int | None, Callable[[int, str], bool] | None]] = []
+    if items:
+        runs.append((PictureListSource([path for _fid, path in items], [fid for fid, _path in items]),
+                     0, None, None))
+    for src, indices in videos:
+        wanted = set(indices)
+        runs.append((src, indices[0], indices[-1] + 1, lambda i, _name, w=wanted: i not in w))
 
     def results(done: int) -> Iterator[Progress]:
         while not ready.empty():
@@ -58,19 +71,29 @@ def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
             yield Progress(done, total, fid, item=fid, data={"frame": fid, "labels": pred.labels,
                                                              "confidence": conf, "model": card.ref})
 
-    try:
-        while True:
-            try:
-                p = next(inner)
-            except StopIteration as stop:
-                outcome = stop.value
-                break
-            yield from results(p.done)
-            yield p
-        yield from results(total)
-    finally:
-        inner.close()
-    return {"predicted": len(outcome.written), "failed": len(outcome.failed)}
+    written = failed = base = 0
+    for source, start, stop, skip in runs:
+        inner = run_pipeline(predictor, source, lambda _i, fid, _frame, pred: ready.put((fid, pred)),
+                             start=start, stop=stop, skip=skip, token=token)
+        span = source.span(start, stop)
+        unwanted = len(span) - (sum(1 for i in span if not skip(i, "")) if skip else len(span))
+        try:
+            while True:
+                try:
+                    p = next(inner)
+                except StopIteration as stop_:
+                    outcome = stop_.value
+                    break
+                done = base + max(0, p.done - unwanted)
+                yield from results(done)
+                yield Progress(done, total, p.message, item=p.item, error=p.error)
+        finally:
+            inner.close()
+        written += len(outcome.written)
+        failed += len(outcome.failed)
+        base += len(outcome.written) + len(outcome.failed)
+        yield from results(base)
+    return {"predicted": written, "failed": failed}
 
 
 def same_classes(a: Any, b: Any) -> bool:
@@ -117,7 +140,11 @@ class Inference(QObject):
         self.modelChanged.emit()
 
     def run(self, scope: str = "current") -> bool:
-        """Start predicting the current picture ("current") or every picture ("all")."""
+        """Start predicting the current frame ("current") or every frame ("all").
+
+        With "all", drive frames this model already predicted are skipped
+        (resume); pictures are predicted again, as before drives existed.
+        """
         s = self.session
         if s.workspace is None:
             raise BadInputError(None, "open pictures before running a model")
@@ -130,16 +157,34 @@ class Inference(QObject):
             s.adopt_classes(table)  # refuses (with a message) if masks of other classes exist
             s.log.info(f"workspace now uses the classes of model {self.card.name} ({table.name})")
         ids = [s.current] if scope == "current" and s.current else s.frame_ids
-        items = []
+        ws, ref = s.workspace, self.card.ref
+        items: list[tuple[str, Path]] = []
+        drives: dict[Path, tuple[str, list[int]]] = {}
+        done = 0
         for fid in ids:
-            path = s.workspace.image_path(fid)
-            if path is None:
-                s.log.warning(f"{fid}: video frames are not predicted from the window yet; skipped")
-            else:
+            rec = ws.frames[fid]
+            path = ws.image_path(fid)
+            if path is not None:
                 items.append((fid, path))
+            elif scope == "all" and rec.model == ref and ws.mask_path(fid, "predicted").exists():
+                done += 1
+            elif rec.source is not None:
+                drives.setdefault(ws.source_path(fid), (fid, []))[1].append(rec.index or 0)
+        videos: list[VideoRun] = []
+        for first, indices in drives.values():
+            src = s.video(first)
+            if src is not None:
+                videos.append((src, indices))
+        if done:
+            s.log.info(f"{done} drive frames already predicted by {self.card.name}: skipped")
+        count = len(items) + sum(len(ix) for _src, ix in videos)
+        if count == 0:
+            s.log.info("nothing to predict")
+            return False
         card, predictor = self.card, self.predictor
-        title = f"Predicting {items[0][0]}" if len(items) == 1 else f"Predicting {len(items)} pictures"
-        return self.runner.start(title, lambda token: predict_job(card, predictor, items, token))
+        only = items[0][0] if items else s.current
+        title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
+        return self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
 
     def _on_progress(self, p: Progress) -> None:
         data = p.data or {}
@@ -155,4 +200,4 @@ class Inference(QObject):
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""
-            self.session.log.info(f"predicted {result['predicted']} pictures{failed}")
+            self.session.log.info(f"predicted {result['predicted']} frames{failed}")

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from seggui import __version__
 from seggui.core.errors import SegguiError
 from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
 from seggui.ui.class_panel import ClassPanel
+from seggui.ui.drive_plot import DrivePlot
 from seggui.ui.editing import EditController
 from seggui.ui.frame_browser import FrameBrowser
 from seggui.ui.inference import Inference
@@ -28,10 +29,12 @@ from seggui.ui.model_picker import ModelPicker
 from seggui.ui.recent import RecentFiles
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
+from seggui.ui.timeline import Timeline
 from seggui.ui.tools_panel import EditToolBar
 from seggui.ui.view_panel import ViewPanel
 
-PICTURE_FILTER = "Pictures and workspaces (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp seggui.json)"
+PICTURE_FILTER = ("Pictures, videos and workspaces (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp "
+                  "*.mp4 *.avi *.mkv *.mov seggui.json)")
 
 
 class MainWindow(QMainWindow):
@@ -51,6 +54,8 @@ class MainWindow(QMainWindow):
         self.classes = ClassPanel(self.session)
         self.metrics = MetricsPanel(self.session)
         self.areas = AreaPanel(self.session)
+        self.timeline = Timeline(self.session, self.view)
+        self.drive_plot = DrivePlot(self.session)
         self.messages = MessagesWidget(self.log, self.statusBar())
         self.job_panel = JobPanel(self.runner, self.log)
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
@@ -100,8 +105,23 @@ class MainWindow(QMainWindow):
         self.metrics_dock.raise_()
         self.resizeDocks([self.frames_dock, self.metrics_dock], [260, 350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.frames_dock, self.classes_dock], [300, 330], Qt.Orientation.Vertical)
+        drive = QWidget()
+        col = QVBoxLayout(drive)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.timeline)
+        col.addWidget(self.drive_plot, 1)
+        self.drive_dock = dock("Drive", "drive", drive, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.drive_dock], [270], Qt.Orientation.Vertical)
+        self.session.opened.connect(self._show_drive_dock)
+        self._show_drive_dock()
         self.messages.countChanged.connect(
             lambda n: self.messages_dock.setWindowTitle(f"Messages ({n})" if n else "Messages"))
+
+    def _show_drive_dock(self) -> None:
+        """The drive panel shows when the workspace holds video frames (a drive), else it hides."""
+        ws = self.session.workspace
+        has_drive = ws is not None and any(r.source for r in ws.frames.values())
+        self.drive_dock.setVisible(has_drive)
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
@@ -213,9 +233,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.editing.finish()  # the last stroke reaches the disk
-        for runner in (self.runner, self.metrics.runner):
+        self.timeline.stop()
+        for runner in (self.runner, self.metrics.runner, self.drive_plot.runner):
             runner.cancel()
             runner.wait(15000)
+        self.session.close_videos()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

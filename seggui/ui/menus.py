@@ -1,7 +1,8 @@
 """Menus, toolbar and shortcuts of the main window, in one table-like place.
 
 Shortcuts follow what users know from napari, CVAT and labelme: A/D previous
-and next picture, Ctrl+0 fit, Ctrl+1 actual size, Space-drag pan. The editing
+and next picture (Shift+A/D ten frames, Home/End first and last, K play/pause
+on a drive: see `seggui.ui.timeline`), Ctrl+0 fit, Ctrl+1 actual size, Space-drag pan. The editing
 actions (B, E, F, P, L, [ ], Ctrl+Z ...) come from `seggui.ui.tools_panel`.
 """
 
@@ -13,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import tools_panel
+from seggui.ui import drive_export, tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -53,10 +54,22 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "view_err": _action(win, "&Errors of the active class", lambda: win.view.set_view("errors"),
                             "Alt+3"),
         "view_pic": _action(win, "Picture &only", lambda: win.view.set_view("picture"), "Alt+4"),
-        "prev": _action(win, "&Previous picture", lambda: win.session.step(-1), "A",
+        "prev": _action(win, "&Previous picture", lambda: win.timeline.step(-1), "A",
                         "Previous picture", sp.SP_ArrowBack),
-        "next": _action(win, "&Next picture", lambda: win.session.step(1), "D",
+        "next": _action(win, "&Next picture", lambda: win.timeline.step(1), "D",
                         "Next picture", sp.SP_ArrowForward),
+        "prev10": _action(win, "Back ten frames", lambda: win.timeline.step(-10), "Shift+A"),
+        "next10": _action(win, "Forward ten frames", lambda: win.timeline.step(10), "Shift+D"),
+        "first": _action(win, "&First frame", win.timeline.go_first, "Home"),
+        "last": _action(win, "&Last frame", win.timeline.go_last, "End"),
+        "play": _action(win, "Play / &pause drive", win.timeline.toggle_play, "K",
+                        "Play the drive at its frame rate with the overlay (K; Space pans)"),
+        "export_overlay": _action(win, "Overlay &video of the drive…",
+                                  lambda: drive_export.overlay_video_dialog(win), None,
+                                  "Write the drive with its masks blended in (mp4)"),
+        "export_csv": _action(win, "Per-frame &area CSV of the drive…",
+                              lambda: drive_export.area_csv_dialog(win), None,
+                              "One row per frame: m² per class"),
         "open_model": _action(win, "Open model &card…", win.open_model_dialog, None,
                               "Add a model card (folder, model.json or .onnx)"),
         "rescan": _action(win, "&Rescan model folders", win.model_picker.scan),
@@ -75,6 +88,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["open"], a["open_folder"], a["open_gt"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
+    m.addMenu("&Export").addActions([a["export_overlay"], a["export_csv"]])
     m.addSeparator()
     m.addAction(a["quit"])
     tools_panel.fill_edit_menu(mb.addMenu("&Edit"), a)
@@ -85,7 +99,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addSeparator()
     win.docks_menu = m.addMenu("&Panels")
     m = mb.addMenu("&Go")
-    m.addActions([a["prev"], a["next"]])
+    m.addActions([a["prev"], a["next"], a["prev10"], a["next10"], a["first"], a["last"]])
+    m.addSeparator()
+    m.addAction(a["play"])
     m = mb.addMenu("&Model")
     m.addActions([a["open_model"], a["rescan"]])
     m.addSeparator()

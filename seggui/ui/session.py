@@ -15,6 +15,10 @@ Opening things (documented choice):
   folder again finds the same workspace, with its predictions and
   corrections. The class table is `classes.json` in the folder or its
   parent, else the default preset;
+- a video file (mp4, avi, mkv, mov): a managed workspace like a picture
+  folder's, with one frame record per video frame (`Workspace.add_video_frames`).
+  Frames are decoded through `seggui.core.media`: one open `Source` per video
+  and a `FrameCache` bounded in bytes, so a long drive browses in flat memory;
 - ground truth: a folder of masks matched by file-name stem, or one mask for
   the current picture. When a managed workspace is made, a sibling mask
   folder with a well-known name (`<name>annot`, `<name>_labels`, `masks`
@@ -41,6 +45,7 @@ from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.images import is_image_file, list_images, read_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.masks import read_mask
+from seggui.core.media import FrameCache, Source, is_video_file, open_source
 from seggui.core.workspace import WORKSPACE_FILE, FrameRecord, Workspace
 from seggui.paths import user_data_dir
 
@@ -48,6 +53,7 @@ MASK_KINDS = ("current", "predicted", "corrected", "ground_truth", "confidence")
 GT_SUFFIXES = ("annot", "_annot", "_labels", "_masks", "_gt")
 GT_BESIDE_IMAGES = ("masks", "labels", "annotations", "ground_truth")
 _CACHE_SIZE = 32
+VIDEO_CACHE_BYTES = 192 << 20  # decoded frames kept per open video (about 60 frames of 1080p)
 
 
 def ground_truth_candidates(pictures: Path) -> list[Path]:
@@ -90,6 +96,7 @@ class Session(QObject):
         self._reported: set[str] = set()
         self.editor: Editor | None = None  # the mask being edited (seggui.ui.editing owns it)
         self.editor_frame: str | None = None
+        self._videos: dict[Path, FrameCache] = {}
 
     # ------------------------------------------------------------- opening
     @property
@@ -117,7 +124,10 @@ class Session(QObject):
             return self.open_workspace(path.parent)
         if is_image_file(path):
             return self.open_image(path)
-        raise BadInputError(path, "not a picture, a folder of pictures, or a workspace (seggui.json)")
+        if is_video_file(path):
+            return self.open_video(path)
+        raise BadInputError(path, "not a picture, a video, a folder of pictures, "
+                            "or a workspace (seggui.json)")
 
     def open_workspace(self, root: str | Path) -> None:
         self._set_workspace(Workspace.open(root), Path(root))
@@ -131,6 +141,20 @@ class Session(QObject):
 
     def open_image(self, path: str | Path) -> None:
         self._open_pictures(Path(path), [Path(path)])
+
+    def open_video(self, path: str | Path) -> None:
+        """A video as a drive: a managed workspace holding one frame per decodable video frame."""
+        path = Path(path)
+        src = open_source(path)  # BadInputError names an unreadable file or codec
+        root = self.managed_root(path)
+        new = not (root / WORKSPACE_FILE).exists()
+        ws = Workspace.create(root, self.guess_classes(path)) if new else Workspace.open(root)
+        ws.add_video_frames(path, [src.name(i) for i in range(len(src))])
+        ws.settings["opened_from"] = str(path.resolve())
+        ws.save()
+        if src.warning:
+            self.log.warning(src.warning)
+        self._set_workspace(ws, path, {path.resolve(): FrameCache(src, VIDEO_CACHE_BYTES)})
 
     def managed_root(self, key: Path) -> Path:
         """Where the managed workspace of a picture folder (or one picture) lives."""
@@ -167,9 +191,12 @@ class Session(QObject):
                 break
         self._set_workspace(ws, key)
 
-    def _set_workspace(self, ws: Workspace, source: Path) -> None:
+    def _set_workspace(self, ws: Workspace, source: Path,
+                       videos: dict[Path, FrameCache] | None = None) -> None:
         self.leaving.emit()
         self.workspace, self.source = ws, source
+        self.close_videos()
+        self._videos.update(videos or {})
         self._cache.clear()
         self._matrices.clear()
         self._versions.clear()
@@ -281,14 +308,71 @@ class Session(QObject):
         if ws is None or fid is None:
             return None
 
+        rec = ws.frames.get(fid)
+        if rec is not None and rec.image is None and rec.source is not None:
+            return self._video_frame(fid, rec)
+
         def load() -> np.ndarray:
             path = ws.image_path(fid)
             if path is None:
-                raise BadInputError(ws.source_path(fid), f"frame {fid} is a video frame; the window "
-                                    "shows pictures only for now")
+                raise BadInputError(ws.root, f"frame {fid} has neither a picture nor a video")
             return read_image(path)
 
         return self._cached((fid, "image"), load)
+
+    def video(self, frame_id: str | None = None) -> Source | None:
+        """The open media source of a video frame's drive (None for pictures or an unreadable video)."""
+        fid = frame_id or self.current
+        if self.workspace is None or fid is None or fid not in self.workspace.frames:
+            return None
+        path = self.workspace.source_path(fid)
+        if path is None:
+            return None
+        cache = self._video_cache(path)
+        return cache.source if cache is not None else None
+
+    def drive_frames(self, frame_id: str | None = None) -> list[str]:
+        """The frame ids of the drive a frame belongs to, in frame order ([] for a picture)."""
+        fid = frame_id or self.current
+        ws = self.workspace
+        if ws is None or fid is None or fid not in ws.frames or ws.frames[fid].source is None:
+            return []
+        ref = ws.frames[fid].source
+        same = [(r.index or 0, f) for f, r in ws.frames.items() if r.source == ref and r.image is None]
+        return [f for _i, f in sorted(same)]
+
+    def _video_cache(self, path: Path) -> FrameCache | None:
+        key = path.resolve()
+        if key not in self._videos:
+            try:
+                src = open_source(key)
+            except BadInputError as exc:
+                self._report_once(str(key), exc)
+                return None
+            if src.warning:
+                self.log.warning(src.warning)
+            self._videos[key] = FrameCache(src, VIDEO_CACHE_BYTES)
+        return self._videos[key]
+
+    def _video_frame(self, fid: str, rec: FrameRecord) -> np.ndarray | None:
+        assert self.workspace is not None
+        cache = self._video_cache(self.workspace.source_path(fid))
+        if cache is None:
+            return None
+        try:
+            return cache.get(rec.index or 0)
+        except BadInputError as exc:
+            self._report_once(f"{fid}/image", exc)
+        except IndexError as exc:
+            self._report_once(f"{fid}/image", BadInputError(cache.source.path, str(exc)))
+        return None
+
+    def close_videos(self) -> None:
+        """Release the decoders and cached frames of the open drives."""
+        for cache in self._videos.values():
+            cache.clear()
+            cache.source.close()
+        self._videos.clear()
 
     def mask(self, kind: str, frame_id: str | None = None) -> np.ndarray | None:
         """A frame's mask of a kind (see MASK_KINDS); None when absent or unreadable."""

@@ -1,0 +1,90 @@
+"""Exports of the current drive: the overlay video and the per-frame area CSV, as background jobs.
+
+Both read the masks on disk (corrected, else predicted) through core code:
+`seggui.core.overlay_video.write_overlay_video` for the video and the area
+report (`seggui.core.report.build_report`, `report_formats.write_report`) for
+the CSV, so the window's files equal those of the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog
+
+from seggui.core.errors import BadInputError, SegguiError
+from seggui.core.jobs import CancelToken, Job
+from seggui.core.overlay_video import write_overlay_video
+from seggui.core.report import build_report
+from seggui.core.report_formats import write_report
+from seggui.core.workspace import Workspace
+from seggui.ui.runner import JobRunner
+from seggui.ui.session import Session
+
+if TYPE_CHECKING:  # pragma: no cover
+    from seggui.ui.main_window import MainWindow
+
+
+def _drive(session: Session) -> tuple[Any, str]:
+    """The current drive's source and workspace reference; BadInputError on a picture."""
+    src = session.video()
+    if session.workspace is None or session.current is None or src is None:
+        raise BadInputError(None, "go to a frame of a video first (File ▸ Open a video)")
+    return src, session.record(session.current).source or ""
+
+
+def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, alpha: float = 0.5) -> bool:
+    """Start writing the current drive with its masks blended in (mp4 or avi, by suffix)."""
+    src, _ref = _drive(session)
+    ws = session.workspace
+    assert ws is not None
+    table = ws.classes
+
+    def mask_of(i: int) -> Any:
+        fid = src.name(i)
+        return ws.current_mask(fid) if fid in ws.frames else None
+
+    return runner.start(f"Overlay video {Path(out).name}",
+                        lambda token: write_overlay_video(src, mask_of, table, out, alpha=alpha, token=token))
+
+
+def area_csv_job(ws: Workspace, ref: str, out: str | Path, token: CancelToken) -> Job[Path]:
+    """The area report restricted to one drive's frames (`ref`: their source), written as CSV."""
+    report = yield from build_report(ws, token=token)
+    report.frames = [f for f in report.frames if f.source == ref]
+    report.skipped = [s for s in report.skipped if ws.frames[s["frame"]].source == ref]
+    return write_report(report, "csv", out, ws)
+
+
+def export_area_csv(session: Session, runner: JobRunner, out: str | Path) -> bool:
+    """Start writing the per-frame area CSV of the current drive."""
+    _src, ref = _drive(session)
+    ws = session.workspace
+    assert ws is not None
+    return runner.start(f"Area CSV {Path(out).name}", lambda token: area_csv_job(ws, ref, out, token))
+
+
+def _ask(win: MainWindow, title: str, name: str, filt: str) -> str:
+    ws = win.session.workspace
+    start = str((ws.reports_dir if ws is not None else Path.home()) / name)
+    path, _ = QFileDialog.getSaveFileName(win, title, start, filt)
+    return path
+
+
+def overlay_video_dialog(win: MainWindow) -> None:
+    path = _ask(win, "Export the overlay video", "overlay.mp4", "Videos (*.mp4 *.avi)")
+    if path:
+        try:
+            export_overlay_video(win.session, win.runner, path, win.view.opacity.value() / 100)
+        except SegguiError as exc:
+            win.log.report(exc)
+
+
+def area_csv_dialog(win: MainWindow) -> None:
+    path = _ask(win, "Export the per-frame area CSV", "drive-area.csv", "CSV (*.csv)")
+    if path:
+        try:
+            export_area_csv(win.session, win.runner, path)
+        except SegguiError as exc:
+            win.log.report(exc)

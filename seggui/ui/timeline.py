@@ -1,0 +1,218 @@
+"""The drive timeline: a slider over the frames of the current video, its status strip, play/pause.
+
+Shown for video frames only (a picture has no timeline). Keys, as window
+actions (see `seggui.ui.menus`): A/D previous/next frame, Shift+A/Shift+D ten
+frames, Home/End first/last frame, K play/pause (Space is already pan-drag on
+the canvas, so it cannot also be play). Play steps at the video's frame rate
+and switches a "picture only" view to the prediction, so the overlay shows.
+
+The strip under the slider gives each frame its status colour (the frame
+browser's colours: grey none, blue predicted, orange corrected, green
+reviewed) and a dark tick underneath where the frame has ground truth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
+
+from seggui.core.workspace import FrameStatus
+from seggui.ui.frame_browser import STATUS_COLORS
+from seggui.ui.session import Session
+
+STATUS_ORDER = (FrameStatus.NONE, FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED)
+GT_COLOR = (30, 30, 30)
+
+
+def status_codes(session: Session, frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(status code per frame as an index into STATUS_ORDER, has-ground-truth per frame)."""
+    ws = session.workspace
+    if ws is None:
+        return np.zeros(0, np.uint8), np.zeros(0, bool)
+    recs = [ws.frames[f] for f in frames]
+    codes = np.array([STATUS_ORDER.index(FrameStatus(r.status)) for r in recs], np.uint8)
+    return codes, np.array([r.has_gt for r in recs], bool)
+
+
+class StatusStrip(QWidget):
+    """A thin bar: one status colour per frame (sampled per pixel column on long drives)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.codes = np.zeros(0, np.uint8)
+        self.gt = np.zeros(0, bool)
+        self.setFixedHeight(10)
+        self.setToolTip("Frame status: grey no mask, blue predicted, orange corrected, green reviewed; "
+                        "a dark tick below: ground truth")
+
+    def set_codes(self, codes: np.ndarray, gt: np.ndarray) -> None:
+        self.codes, self.gt = codes, gt
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        n, w, h = len(self.codes), self.width(), self.height()
+        if n == 0 or w <= 0:
+            return
+        p = QPainter(self)
+        colors = [QColor(*STATUS_COLORS[s]) for s in STATUS_ORDER]
+        cols = np.minimum((np.arange(w) * n) // w, n - 1)  # the frame under each pixel column
+        codes, gt = self.codes[cols], self.gt[cols]
+        starts = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (gt[1:] != gt[:-1])])
+        ends = np.r_[starts[1:], w]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            p.fillRect(QRect(a, 0, b - a, h * 2 // 3), colors[codes[a]])
+            if gt[a]:
+                p.fillRect(QRect(a, h * 2 // 3, b - a, h - h * 2 // 3), QColor(*GT_COLOR))
+        p.end()
+
+
+class Timeline(QWidget):
+    """Slider, frame number and time, play/pause, status strip; bound to the session."""
+
+    playingChanged = Signal(bool)
+
+    def __init__(self, session: Session, view: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.view = view  # the ViewPanel: play turns the overlay on
+        self.frames: list[str] = []
+        self._source_ref: str | None = None
+        self.play_button = QToolButton()
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setToolTip("Play / pause the drive (K)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the window actions
+        self.slider.valueChanged.connect(self._on_slider)
+        self.label = QLabel("")
+        self.label.setMinimumWidth(190)
+        self.strip = StatusStrip()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        row = QHBoxLayout()
+        row.addWidget(self.play_button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.label)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(4, 2, 4, 2)
+        col.setSpacing(1)
+        col.addLayout(row)
+        strip_row = QHBoxLayout()
+        strip_row.setContentsMargins(self.play_button.sizeHint().width() + 6, 0, 196, 0)
+        strip_row.addWidget(self.strip)
+        col.addLayout(strip_row)
+        session.opened.connect(self._rebuild)
+        session.frameChanged.connect(self._on_frame)
+        self._status_timer = QTimer(self)  # a drive-wide run changes statuses per frame: repaint in bursts
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(100)
+        self._status_timer.timeout.connect(self._refresh_status)
+        session.framesChanged.connect(self._status_timer.start)
+        self._rebuild()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def fps(self) -> float:
+        src = self.session.video(self.frames[0]) if self.frames else None
+        return float(src.fps) if src is not None and src.fps else 10.0
+
+    @property
+    def position(self) -> int:
+        """The current frame's position in the drive (-1 when the current frame is not a drive's)."""
+        cur = self.session.current
+        return self.frames.index(cur) if cur in self.frames else -1
+
+    def is_playing(self) -> bool:
+        return self.timer.isActive()
+
+    def _rebuild(self) -> None:
+        self.stop()
+        self.frames, self._source_ref = [], None
+        self._on_frame(self.session.current or "")
+
+    def _on_frame(self, frame_id: str) -> None:
+        ws = self.session.workspace
+        rec = ws.frames.get(frame_id) if ws is not None and frame_id else None
+        ref = rec.source if rec is not None and rec.image is None else None
+        if ref != self._source_ref:
+            self._source_ref = ref
+            self.frames = self.session.drive_frames(frame_id) if ref else []
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, max(0, len(self.frames) - 1))
+            self.slider.blockSignals(False)
+            self._refresh_status()
+        self.setEnabled(bool(self.frames))
+        if not self.frames:
+            self.stop()
+            self.label.setText("no drive: open a video")
+            return
+        pos = max(0, self.position)
+        self.slider.blockSignals(True)
+        self.slider.setValue(pos)
+        self.slider.blockSignals(False)
+        t = pos / self.fps
+        self.label.setText(f"frame {pos} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f} "
+                           f"· {self.fps:g} fps")
+
+    def _refresh_status(self) -> None:
+        self.strip.set_codes(*status_codes(self.session, self.frames))
+
+    def _on_slider(self, value: int) -> None:
+        if 0 <= value < len(self.frames):
+            self.session.set_frame(self.frames[value])
+
+    # -------------------------------------------------------------- movement
+    def step(self, delta: int) -> None:
+        """Move `delta` frames within the drive (clamped); outside a drive, through the frame list."""
+        if not self.frames or self.position < 0:
+            self.session.step(delta)
+            return
+        self.go_to(self.position + delta)
+
+    def go_to(self, pos: int) -> None:
+        if self.frames:
+            self.session.set_frame(self.frames[max(0, min(len(self.frames) - 1, pos))])
+        elif self.session.frame_ids:
+            ids = self.session.frame_ids
+            self.session.set_frame(ids[max(0, min(len(ids) - 1, pos))])
+
+    def go_first(self) -> None:
+        self.go_to(0)
+
+    def go_last(self) -> None:
+        self.go_to(len(self.frames or self.session.frame_ids) - 1)
+
+    def toggle_play(self) -> None:
+        if self.is_playing():
+            self.stop()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        """Step through the drive at its frame rate, from the start when at the last frame."""
+        if not self.frames:
+            return
+        if self.position >= len(self.frames) - 1:
+            self.go_first()
+        if self.view is not None and self.view.view == "picture":
+            self.view.set_view("prediction")
+        self.timer.start(max(1, round(1000 / self.fps)))
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self.playingChanged.emit(True)
+
+    def stop(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.playingChanged.emit(False)
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+
+    def _tick(self) -> None:
+        pos = self.position
+        if pos < 0 or pos >= len(self.frames) - 1:
+            self.stop()
+            return
+        self.go_to(pos + 1)
