@@ -113,15 +113,17 @@ class MainWindow(QMainWindow):
         self.drive_dock = dock("Drive", "drive", drive, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.drive_dock], [270], Qt.Orientation.Vertical)
         self.session.opened.connect(self._show_drive_dock)
+        self.session.frameChanged.connect(self._show_drive_dock)
         self._show_drive_dock()
         self.messages.countChanged.connect(
             lambda n: self.messages_dock.setWindowTitle(f"Messages ({n})" if n else "Messages"))
 
-    def _show_drive_dock(self) -> None:
-        """The drive panel shows when the workspace holds video frames (a drive), else it hides."""
+    def _show_drive_dock(self, *_: object) -> None:
+        """The drive panel shows while the current frame belongs to a video, leaving pictures the room."""
         ws = self.session.workspace
-        has_drive = ws is not None and any(r.source for r in ws.frames.values())
-        self.drive_dock.setVisible(has_drive)
+        fid = self.session.current
+        rec = ws.frames.get(fid) if ws is not None and fid else None
+        self.drive_dock.setVisible(rec is not None and rec.source is not None)
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
@@ -212,6 +214,9 @@ class MainWindow(QMainWindow):
     def _on_opened(self) -> None:
         name = self.session.source.name if self.session.source else ""
         self.setWindowTitle(f"{name} — seggui {__version__}" if name else "seggui")
+        ws = self.session.workspace
+        if ws is not None and ws.model:  # the workspace's own model comes first
+            self.model_picker.open_card(ws.model)
 
     def _on_view(self) -> None:
         if self.view.view == "errors":  # the error view is about the active class: show the list
