@@ -19,7 +19,7 @@ import numpy as np
 def _fmt(v: float) -> str:
     if v == 0 or not math.isfinite(v):
         return "0" if v == 0 else "n/a"
-    if abs(v) >= 1000:
+    if abs(v) >= 1000 or float(v).is_integer():
         return f"{v:,.0f}"
     if abs(v) >= 10:
         return f"{v:.1f}"

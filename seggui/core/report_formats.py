@@ -159,7 +159,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
                    f"<td>{_fmt(t.get('parking_regions'))}</td></tr></table>")
     # per-frame summary table
     out.append("<h2>Per picture / frame</h2><table><tr><th>frame</th><th>mask</th><th>model</th>"
-               "<th>GSD</th>")
+               "<th>GSD m/px</th>")
     if pid is not None:
         out.append("<th>parking m²</th><th>regions</th><th>largest m²</th><th>true m²</th>"
                    "<th>parking IoU</th><th>|O Δ E| m²</th>")
