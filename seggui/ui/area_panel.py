@@ -20,22 +20,19 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from seggui.core.area import AreaReport
-from seggui.ui.qtutil import swatch_icon
+from seggui.ui.qtutil import figures_table, swatch_icon
 from seggui.ui.session import Session
 
 SOURCES = (("current", "Prediction"), ("ground_truth", "Ground truth"))
@@ -80,16 +77,7 @@ class AreaPanel(QWidget):
         self.focus = QLabel("")
         self.focus.setWordWrap(True)
         self.focus.setStyleSheet("background: #fff3b0; color: #222; padding: 4px; border-radius: 3px")
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(21)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = figures_table(list(HEADERS))
         grid = QGridLayout()
         grid.addWidget(QLabel("GSD:"), 0, 0)
         grid.addWidget(self.gsd_spin, 0, 1)

@@ -24,13 +24,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -39,7 +36,7 @@ from PySide6.QtWidgets import (
 from seggui.core.confusion import ConfusionMatrix
 from seggui.core.jobs import Progress
 from seggui.core.metrics import SegMetrics, compute_metrics
-from seggui.ui.qtutil import swatch_icon
+from seggui.ui.qtutil import figures_table, swatch_icon
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
@@ -67,16 +64,7 @@ class MetricsPanel(QWidget):
             self.scope_combo.addItem(text, key)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, 1 + len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(["Class"] + [t for _k, t in COLUMNS])
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(21)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, 1 + len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = figures_table(["Class"] + [t for _k, t in COLUMNS])
         self.plot = None  # a pyqtgraph PlotWidget, made when the first figures arrive
         self.bars = None
         self.chart_slot = QLabel("")

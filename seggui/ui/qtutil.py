@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -47,3 +48,18 @@ def swatch_icon(rgb: tuple[int, int, int], size: int = 14, round_: bool = False)
         p.drawRect(0, 0, size - 1, size - 1)
     p.end()
     return QIcon(pm)
+
+
+def figures_table(headers: list[str]) -> QTableWidget:
+    """A read-only, compact table of figures: first column stretches, the others fit their numbers."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(21)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for col in range(1, len(headers)):
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+    return table
