@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import drive_export, tools_panel
+from seggui.ui import drive_export, report_export, tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -64,6 +64,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "last": _action(win, "&Last frame", win.timeline.go_last, "End"),
         "play": _action(win, "Play / &pause drive", win.timeline.toggle_play, "K",
                         "Play the drive at its frame rate with the overlay (K; Space pans)"),
+        "export_report": _action(win, "Area &report (HTML, CSV or JSON)…",
+                                 lambda: report_export.report_dialog(win), "Ctrl+E",
+                                 "Per picture and frame: areas, parking, IoU against ground truth, totals"),
         "export_overlay": _action(win, "Overlay &video of the drive…",
                                   lambda: drive_export.overlay_video_dialog(win), None,
                                   "Write the drive with its masks blended in (mp4)"),
@@ -88,7 +91,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["open"], a["open_folder"], a["open_gt"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
-    m.addMenu("&Export").addActions([a["export_overlay"], a["export_csv"]])
+    m.addMenu("&Export").addActions([a["export_report"], a["export_overlay"], a["export_csv"]])
     m.addSeparator()
     m.addAction(a["quit"])
     tools_panel.fill_edit_menu(mb.addMenu("&Edit"), a)
