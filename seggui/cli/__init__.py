@@ -28,6 +28,7 @@ COMMANDS: list[str] = [
     "open_cmd",
     "synth_cmd",
     "train_cmd",
+    "retrain_cmd",
 ]
 
 

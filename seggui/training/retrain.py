@@ -1,0 +1,315 @@
+"""Retrain on corrections: fine-tune the workspace's model on the frames the analyst fixed.
+
+The loop of issue 9, without any window: `plan_retrain` picks the frames
+(corrected or reviewed ones to learn from; validation frames with ground truth
+first, else a held-out share of the corrections), snapshots them and writes a
+training config; `RetrainProcess` runs ``python -m seggui.training.run`` in a
+separate process, so a crash or an out-of-memory in training cannot take the
+caller (the GUI) down and all GPU memory returns when it exits. Comparing the
+old and new model, promoting and rolling back live in
+`seggui.training.retrain_versions`.
+
+Why a snapshot: the analyst keeps correcting while the model trains. The run
+reads a frozen copy of the masks (``<card>/data/train`` and ``data/val``, tiny
+workspaces whose frames point at the original pictures), so the data cannot
+change under a running epoch and the new card records exactly what it saw.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from seggui.core.atomic import atomic_write_json
+from seggui.core.errors import BadInputError, Cancelled, SegguiError
+from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.workspace import FrameRecord, FrameStatus, Workspace
+from seggui.engine.card import ModelCard, resolve_model
+from seggui.training.config import DataConfig, TrainConfig
+from seggui.training.layouts import Sample, holdout_split
+
+NOTHING_TO_LEARN = "no corrected frames: correct some masks (brush) or mark frames reviewed, then retrain"
+CONFIG_FILE = "retrain.json"  # inside the new card folder, beside data/
+LARGE_SIDE = 512  # pictures larger than this train on random crops of this size
+
+
+class TrainingFailed(SegguiError):
+    """The training process stopped with an error; the message carries its cause."""
+
+
+@dataclass
+class RetrainPlan:
+    """What a retrain will do: which frames, where the new card goes, and the run's config."""
+
+    parent: ModelCard
+    out: Path
+    train_ids: list[str]
+    val_ids: list[str]
+    val_source: str  # "ground truth", "held out" or "none"
+    config: TrainConfig
+    config_path: Path
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RetrainResult:
+    """How the run ended: the new card folder, its status and the epoch records seen."""
+
+    card_dir: Path
+    status: str
+    best_miou: float | None
+    epochs_run: int
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def current_card(ws: Workspace) -> ModelCard:
+    """The workspace's model card, or a refusal saying how to pick one."""
+    if not ws.model:
+        raise BadInputError(ws.root, "the workspace has no model; pick one (seggui infer --model) first")
+    return resolve_model(ws.model)
+
+
+def learnable_frames(ws: Workspace) -> tuple[list[str], list[str]]:
+    """(picture frames with a corrected mask, problems) among corrected and reviewed frames.
+
+    Video frames are reported and left out (training reads pictures from files).
+    """
+    ids, problems = [], []
+    for fid in ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED):
+        image = ws.image_path(fid)
+        if image is None:
+            problems.append(f"frame {fid!r} is a video frame; export it as a picture to train on it")
+        elif not image.is_file():
+            problems.append(f"{image}: picture of frame {fid!r} not found")
+        elif not ws.mask_path(fid, "corrected").is_file():
+            problems.append(f"{ws.mask_path(fid, 'corrected')}: corrected mask of frame {fid!r} not found")
+        else:
+            ids.append(fid)
+    return ids, problems
+
+
+def ground_truth_frames(ws: Workspace) -> list[str]:
+    """Picture frames whose ground-truth mask exists (the fairest validation set)."""
+    return [fid for fid, rec in ws.frames.items()
+            if rec.has_gt and rec.image and ws.mask_path(fid, "ground_truth").is_file()
+            and (ws.image_path(fid) or Path()).is_file()]
+
+
+def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], list[str], str, list[str]]:
+    """(train ids, validation ids, where validation comes from, problems); refuses an empty set.
+
+    Ground-truth frames validate when some corrected frames remain to train on
+    (a frame never sits on both sides); else a held-out share of the
+    corrections, by a stable hash of the frame id so re-runs compare alike.
+    """
+    learn, problems = learnable_frames(ws)
+    if not learn:
+        raise BadInputError(ws.root, NOTHING_TO_LEARN + (f" ({problems[0]})" if problems else ""))
+    gt = ground_truth_frames(ws)
+    train = [fid for fid in learn if fid not in set(gt)]
+    if gt and train:
+        return train, gt, "ground truth", problems
+    samples = [Sample(Path(fid), Path(fid)) for fid in learn]
+    tr, va = holdout_split(samples, val_fraction) if len(learn) > 1 else (samples, [])
+    return [s.image.name for s in tr], [s.image.name for s in va], "held out" if va else "none", problems
+
+
+def _snapshot(ws: Workspace, folder: Path, ids: list[str], kind: str) -> Path:
+    """A tiny workspace in `folder` whose frames point at the pictures, masks copied as corrections."""
+    view = Workspace(folder, ws.classes)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fid in ids:
+        image = ws.image_path(fid)
+        assert image is not None
+        view.frames[fid] = FrameRecord(fid, image=str(image.resolve()), status=FrameStatus.CORRECTED)
+        dest = view.mask_path(fid, "corrected")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ws.mask_path(fid, kind), dest)
+    view.save()
+    return folder
+
+
+def _next_out(ws: Workspace, parent: ModelCard) -> Path:
+    """``models/<name>-vN``, N above the parent's version and every folder already there."""
+    n = parent.version + 1
+    while (ws.models_dir / f"{parent.name}-v{n}").exists():
+        n += 1
+    return ws.models_dir / f"{parent.name}-v{n}"
+
+
+def _crop_for(ws: Workspace, ids: list[str]) -> list[int] | None:
+    """Random crops for large pictures (memory), whole pictures for small ones."""
+    from seggui.core.masks import read_mask
+
+    for fid in ids:
+        h, w = read_mask(ws.mask_path(fid, "corrected")).shape[:2]
+        if max(h, w) > LARGE_SIDE:
+            return [LARGE_SIDE, LARGE_SIDE]
+    return None
+
+
+def plan_retrain(
+    ws: Workspace,
+    *,
+    epochs: int = 5,
+    lr: float = 1e-4,
+    batch: int = 4,
+    val_fraction: float = 0.2,
+    device: str = "auto",
+    overrides: dict[str, Any] | None = None,
+) -> RetrainPlan:
+    """Choose frames, snapshot them and write the config of a fine-tune of the current model.
+
+    Defaults suit a non-expert: a few epochs at a tenth of a from-scratch
+    learning rate (the model already knows the task; a large step would
+    forget it), light augmentation, no class weights. `overrides` takes any
+    other TrainConfig setting (the "advanced" dialog).
+    """
+    parent = current_card(ws)
+    train, val, source, problems = split_frames(ws, val_fraction)
+    out = _next_out(ws, parent)
+    data_dir = out / "data"
+    _snapshot(ws, data_dir / "train", train, "corrected")
+    if val:
+        _snapshot(ws, data_dir / "val", val, "ground_truth" if source == "ground truth" else "corrected")
+    settings: dict[str, Any] = {
+        "name": parent.name,
+        "description": f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}",
+        "data": DataConfig(layout="workspace", root=str(data_dir / "train"), val_split=None,
+                           val_root=str(data_dir / "val") if val else None, val_fraction=0.0).__dict__,
+        "out": str(out), "from_model": str(parent.folder), "epochs": epochs, "lr": lr,
+        "batch": max(1, min(batch, len(train))), "augment": "basic", "crop": _crop_for(ws, train),
+        "device": device, "workers": 0,
+    }
+    settings.update(overrides or {})
+    cfg = TrainConfig.from_dict(settings, out / CONFIG_FILE)
+    path = atomic_write_json(out / CONFIG_FILE, cfg.to_dict())
+    return RetrainPlan(parent, out, train, val, source, cfg, Path(path), problems)
+
+
+class RetrainProcess:
+    """``python -m seggui.training.run CONFIG`` as a child process, read as a job.
+
+    stdout is the JSON-lines protocol of seggui.training.run; stderr is kept
+    (its last lines) to explain a crash that left no ``error`` line.
+    """
+
+    def __init__(self, config: str | Path, python: str | None = None,
+                 env: dict[str, str] | None = None, kill_after_s: float = 60.0) -> None:
+        self.config = Path(config)
+        self.python = python or sys.executable
+        self.env = env
+        self.kill_after_s = kill_after_s
+        self.proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+
+    def start(self) -> None:
+        """Spawn the child and the threads that drain its pipes (a full pipe would stall it)."""
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "seggui.training.run", str(self.config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            encoding="utf-8", env={**os.environ, **(self.env or {})},
+        )
+        threading.Thread(target=self._drain, args=(self.proc.stdout, True), daemon=True).start()
+        threading.Thread(target=self._drain, args=(self.proc.stderr, False), daemon=True).start()
+
+    def _drain(self, stream: IO[str] | None, is_stdout: bool) -> None:
+        assert stream is not None
+        for line in stream:
+            (self._lines.put if is_stdout else self._stderr.append)(line.rstrip("\n"))
+        if is_stdout:
+            self._lines.put(None)
+
+    def cancel(self) -> None:
+        """Ask the run to stop at its next step (it saves nothing half-done)."""
+        if self.proc is not None and self.proc.poll() is None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write("cancel\n")
+                self.proc.stdin.flush()
+            except (OSError, ValueError):  # already gone
+                pass
+
+    def kill(self) -> None:
+        """Stop the child now (a run that ignores cancel); waits for it to exit."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+
+    def stderr_tail(self, lines: int = 8) -> str:
+        return "\n".join(list(self._stderr)[-lines:])
+
+    def _failure(self, message: str) -> TrainingFailed:
+        tail = self.stderr_tail()
+        return TrainingFailed(f"training failed: {message}" + (f"\n{tail}" if tail else ""))
+
+    def job(self, token: CancelToken | None = None) -> Job[RetrainResult]:
+        """Run to the end, yielding Progress per step/epoch; raises Cancelled or TrainingFailed."""
+        if self.proc is None:
+            self.start()
+        assert self.proc is not None
+        epochs: list[dict[str, Any]] = []
+        cancel_sent: float | None = None
+        final: dict[str, Any] | None = None
+        done, total = 0, None
+        try:
+            while True:
+                if token is not None and token.cancelled and cancel_sent is None:
+                    self.cancel()
+                    cancel_sent = time.monotonic()
+                if cancel_sent is not None and time.monotonic() - cancel_sent > self.kill_after_s:
+                    self.kill()
+                try:
+                    line = self._lines.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                try:
+                    ev = json.loads(line)
+                except json.JSONDecodeError:
+                    self._stderr.append(line)
+                    continue
+                kind = ev.get("event")
+                if kind in ("done", "cancelled", "error"):
+                    final = ev
+                elif kind == "warning":
+                    yield Progress(done, total, "warning", error=str(ev.get("message")), data=ev)
+                elif kind in ("step", "epoch", "setup", "start"):
+                    if kind == "epoch":
+                        epochs.append(ev)
+                    done, total = int(ev.get("done") or done), ev.get("total", total)
+                    yield Progress(done, total, str(ev.get("message") or kind), data=ev)
+        finally:
+            if self.proc.poll() is None and final is None:  # the caller stopped listening: stop the run
+                self.cancel()
+                try:
+                    self.proc.wait(timeout=self.kill_after_s)
+                except subprocess.TimeoutExpired:
+                    self.kill()
+        rc = self.proc.wait()
+        if final is None:
+            raise self._failure(f"the process exited with status {rc} and no result")
+        if final["event"] == "cancelled":
+            raise Cancelled("retraining cancelled; the current model stays in use")
+        if final["event"] == "error":
+            raise self._failure(str(final.get("message")))
+        return RetrainResult(Path(final["card"]), str(final.get("status")), final.get("best_miou"),
+                             int(final.get("epochs_run") or 0), epochs)
+
+
+def retrain_job(plan: RetrainPlan, token: CancelToken | None = None,
+                env: dict[str, str] | None = None) -> Job[RetrainResult]:
+    """Run a planned retrain in its own process (see RetrainProcess.job)."""
+    return (yield from RetrainProcess(plan.config_path, env=env).job(token))

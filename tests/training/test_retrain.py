@@ -1,0 +1,273 @@
+"""Retrain on corrections end to end: a CamVid workspace, a tiny card, the real training subprocess."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from seggui.cli import main
+from seggui.core.errors import BadInputError, Cancelled
+from seggui.core.images import list_images, read_image, write_image
+from seggui.core.jobs import CancelToken, run_job
+from seggui.core.masks import read_mask
+from seggui.core.workspace import FrameStatus, Workspace
+from seggui.engine.card import ModelCard
+from seggui.training.retrain import NOTHING_TO_LEARN, RetrainProcess, plan_retrain, retrain_job
+from seggui.training.retrain_versions import (
+    compare_models,
+    list_versions,
+    promote,
+    repredict_job,
+    rollback,
+)
+
+HW = (96, 128)
+PARAMS = {"encoder_depth": 3, "decoder_channels": [16, 8, 8]}
+CHILD_ENV = {"OMP_NUM_THREADS": "1"}
+
+
+def tiny_card(folder: Path, name: str, classes: str, num_classes: int, seed: int = 0) -> Path:
+    """A random-init Unet card; the retrain machinery, not the model's skill, is under test."""
+    import torch
+
+    from seggui.engine.card import InputSpec
+    from seggui.engine.factory import build_model
+    from seggui.engine.weights import save_state_dict
+
+    torch.manual_seed(seed)
+    model = build_model("Unet", "mobilenet_v2", num_classes, PARAMS)
+    folder.mkdir(parents=True)
+    save_state_dict(model, folder / "weights.safetensors")
+    ModelCard(name=name, architecture="Unet", encoder="mobilenet_v2", arch_params=PARAMS,
+              num_classes=num_classes, classes_spec=classes, weights="weights.safetensors",
+              input=InputSpec(stride=8, tile_size=None)).save(folder)
+    return folder
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_workspace(root: Path, camvid: Path, card: Path, n: int = 6) -> Workspace:
+    """n CamVid val pictures at 96x128; no corrections yet."""
+    pics = list_images(camvid / "val")[:n]
+    ws = Workspace.create(root, "camvid-11", model=str(card), gsd=0.05)
+    for p in pics:
+        dest = root / "images" / p.name
+        write_image(dest, cv2.resize(read_image(p), HW[::-1], interpolation=cv2.INTER_AREA))
+        ws.add_image(dest)
+    ws.save()
+    return ws
+
+
+def truth(camvid: Path, fid: str) -> np.ndarray:
+    m = read_mask(camvid / "valannot" / f"{fid}.png")
+    return cv2.resize(m, HW[::-1], interpolation=cv2.INTER_NEAREST)
+
+
+@pytest.fixture(scope="module")
+def retrained(camvid: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real retrain: 4 frames corrected (2 of them marked reviewed), 2 with ground truth."""
+    base = tmp_path_factory.mktemp("retrain")
+    card = tiny_card(base / "cards" / "tiny-camvid", "tiny-camvid", "camvid-11", 12)
+    before = sha(card / "weights.safetensors")
+    ws = make_workspace(base / "ws", camvid, card)
+    ids = sorted(ws.frames)
+    for fid in ids[:4]:
+        ws.write_mask(fid, "corrected", truth(camvid, fid))
+    ws.set_status(ids[3], FrameStatus.REVIEWED)
+    for fid in ids[4:]:
+        ws.write_mask(fid, "ground_truth", truth(camvid, fid))
+    plan = plan_retrain(ws, epochs=1, lr=1e-3, batch=2, device="cpu")
+    result = run_job(retrain_job(plan, env=CHILD_ENV))
+    return {"ws": ws, "card": card, "before": before, "plan": plan, "result": result, "camvid": camvid}
+
+
+def test_plan_uses_corrections_and_validates_on_ground_truth(retrained: dict) -> None:
+    plan, ws = retrained["plan"], retrained["ws"]
+    ids = sorted(ws.frames)
+    assert sorted(plan.train_ids) == ids[:4]
+    assert sorted(plan.val_ids) == ids[4:] and plan.val_source == "ground truth"
+    assert plan.out == ws.models_dir / "tiny-camvid-v2"
+    assert plan.config.from_model == str(retrained["card"]) and plan.config.data.layout == "workspace"
+
+
+def test_new_version_has_card_and_metrics_and_old_weights_untouched(retrained: dict) -> None:
+    result, card = retrained["result"], retrained["card"]
+    new = ModelCard.load(result.card_dir)
+    assert result.card_dir == retrained["plan"].out and result.status == "finished"
+    assert new.version == 2 and new.parent == "tiny-camvid@1"
+    assert (result.card_dir / "weights.safetensors").is_file()
+    assert new.metrics["miou"] == pytest.approx(result.best_miou) and new.metrics["n_images"] == 2
+    assert new.training["train_pairs"] == 4 and new.training["val_pairs"] == 2
+    assert new.provenance["dataset"]["validation"]["pairs"] == 2
+    assert len(result.epochs) == 1 and result.epochs[0]["miou"] is not None
+    assert sha(card / "weights.safetensors") == retrained["before"]
+
+
+def recompute_iou(ws: Workspace, card: Path, ids: list[str], camvid: Path) -> tuple[list, list]:
+    """IoU per scored class straight from predictions and the CamVid masks (numpy, no ConfusionMatrix)."""
+    from seggui.engine.predictor import load_predictor
+
+    inter = np.zeros(11, np.int64)
+    union = np.zeros(11, np.int64)
+    with load_predictor(card, "torch", "cpu") as p:
+        for fid in ids:
+            pred = p.predict(read_image(ws.image_path(fid)), confidence=False).labels
+            gt = truth(camvid, fid)
+            scored = gt != 11
+            for c in range(11):
+                a, b = (gt == c) & scored, (pred == c) & scored
+                inter[c] += int((a & b).sum())
+                union[c] += int((a | b).sum())
+    ious = [float(i / u) if u else None for i, u in zip(inter, union, strict=True)]
+    return ious, [x for x in ious if x is not None]
+
+
+def test_comparison_equals_a_recomputation(retrained: dict) -> None:
+    ws, plan, result = retrained["ws"], retrained["plan"], retrained["result"]
+    cmp = run_job(compare_models(ws, plan.parent, result.card_dir, plan.val_ids, "torch", "cpu"))
+    old, old_defined = recompute_iou(ws, retrained["card"], plan.val_ids, retrained["camvid"])
+    new, new_defined = recompute_iou(ws, result.card_dir, plan.val_ids, retrained["camvid"])
+    for row, o, n in zip(cmp.rows, old, new, strict=True):
+        assert row.old_iou == pytest.approx(o) if o is not None else row.old_iou is None
+        assert row.new_iou == pytest.approx(n) if n is not None else row.new_iou is None
+        if o is not None and n is not None:
+            assert row.delta == pytest.approx(n - o)
+    assert cmp.old_miou == pytest.approx(float(np.mean(old_defined)))
+    assert cmp.new_miou == pytest.approx(float(np.mean(new_defined)))
+    d = cmp.to_dict()
+    assert d["old"] == "tiny-camvid@1" and d["new"] == "tiny-camvid@2" and d["parking"] is None
+    assert len(d["rows"]) == 11 and "mIoU" in cmp.table()
+
+
+def test_promote_rollback_and_repredict(retrained: dict) -> None:
+    ws, card, result = retrained["ws"], retrained["card"], retrained["result"]
+    corrected_before = {fid: sha(ws.mask_path(fid, "corrected")) for fid in retrained["plan"].train_ids}
+    promote(ws, result.card_dir)
+    assert Workspace.open(ws.root).model == str(result.card_dir.resolve())
+    assert [v["ref"] for v in list_versions(ws)] == ["tiny-camvid@1", "tiny-camvid@2"]
+    n = run_job(repredict_job(ws, "torch", "cpu"))
+    assert n == 2  # the two ground-truth frames were never corrected
+    again = Workspace.open(ws.root)
+    for fid in retrained["plan"].val_ids:
+        assert again.frames[fid].model == "tiny-camvid@2"
+    for fid, digest in corrected_before.items():
+        assert sha(ws.mask_path(fid, "corrected")) == digest
+        assert again.frames[fid].status in (FrameStatus.CORRECTED, FrameStatus.REVIEWED)
+    rollback(ws, "tiny-camvid@1")
+    assert Workspace.open(ws.root).model == str(card.resolve())
+    assert (result.card_dir / "model.json").is_file()  # nothing deleted
+    with pytest.raises(BadInputError, match="no model version"):
+        rollback(ws, "tiny-camvid@9")
+
+
+def test_cli_lists_and_rolls_back(retrained: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = retrained["ws"]
+    assert main(["retrain", str(ws.root), "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-camvid@1" in out and "tiny-camvid@2" in out
+    assert main(["retrain", str(ws.root), "--rollback", "tiny-camvid-v2"]) == 0
+    assert Workspace.open(ws.root).model == str(retrained["result"].card_dir.resolve())
+
+
+def test_cancel_mid_run_stops_the_process_and_keeps_the_workspace(retrained: dict) -> None:
+    ws = Workspace.open(retrained["ws"].root)
+    model_before = ws.model
+    plan = plan_retrain(ws, epochs=50, lr=1e-3, batch=1, device="cpu")
+    token = CancelToken()
+    proc = RetrainProcess(plan.config_path, env=CHILD_ENV)
+    job = proc.job(token)
+    with pytest.raises(Cancelled):
+        for p in job:
+            if p.data.get("event") == "step":
+                token.cancel()
+    assert proc.proc is not None and proc.proc.poll() == 130
+    again = Workspace.open(ws.root)
+    assert again.model == model_before
+    assert again.read_mask(plan.train_ids[0], "corrected") is not None
+    assert not (plan.out / "model.json").exists()  # cancelled before a whole epoch: no half card
+    nxt = plan_retrain(again, epochs=1, device="cpu")  # and the workspace retrains again
+    assert nxt.out != plan.out and nxt.out.name.startswith("tiny-camvid-v")
+
+
+def test_refuses_when_nothing_to_learn_from(camvid: Path, tmp_path: Path) -> None:
+    card = tiny_card(tmp_path / "card", "tiny-camvid", "camvid-11", 12)
+    ws = make_workspace(tmp_path / "ws", camvid, card, n=2)
+    with pytest.raises(BadInputError, match="no corrected frames"):
+        plan_retrain(ws)
+    assert NOTHING_TO_LEARN.startswith("no corrected frames")
+    assert main(["retrain", str(ws.root)]) == 2
+    assert not ws.models_dir.exists()
+
+
+def test_training_error_is_reported_with_its_cause(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"epochs": 0}', encoding="utf-8")
+    with pytest.raises(Exception, match="epochs must be a positive integer"):
+        run_job(RetrainProcess(bad, env=CHILD_ENV).job())
+
+
+def test_parking_symmetric_difference_in_px_and_m2(tmp_path: Path) -> None:
+    """With a parking class, the comparison adds |O delta E| of the parking class, per model."""
+    from seggui.engine.predictor import load_predictor
+
+    old = tiny_card(tmp_path / "a", "park", "parking-2", 2, seed=1)
+    new = tiny_card(tmp_path / "b", "park2", "parking-2", 2, seed=2)
+    ws = Workspace.create(tmp_path / "ws", "parking-2", model=str(old), gsd=0.1)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_image(tmp_path / "ws" / "images" / f"p{i}.png", rng.integers(0, 255, (64, 64, 3), np.uint8))
+        ws.add_image(tmp_path / "ws" / "images" / f"p{i}.png")
+        gt = np.zeros((64, 64), np.uint8)
+        gt[10:40, 5:30] = 1
+        ws.write_mask(f"p{i}", "ground_truth", gt)
+    cmp = run_job(compare_models(ws, old, new, ["p0", "p1"], "torch", "cpu"))
+    for key, card in (("old", old), ("new", new)):
+        sym = 0
+        with load_predictor(card, "torch", "cpu") as p:
+            for fid in ("p0", "p1"):
+                pred = p.predict(read_image(ws.image_path(fid)), confidence=False).labels
+                sym += int(((pred == 1) ^ (ws.read_mask(fid, "ground_truth") == 1)).sum())
+        assert cmp.parking[f"{key}_px"] == sym
+        assert cmp.parking[f"{key}_m2"] == pytest.approx(sym * 0.01)
+    assert cmp.parking["class"] == "parking"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX paths in the message")
+def test_no_model_refusal(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    with pytest.raises(BadInputError, match="no model"):
+        plan_retrain(ws)
+
+
+def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    card = tiny_card(tmp_path / "card", "tiny-camvid", "camvid-11", 12)
+    ws = make_workspace(tmp_path / "ws", camvid, card, n=4)
+    ids = sorted(ws.frames)
+    for fid in ids[:3]:
+        ws.write_mask(fid, "corrected", truth(camvid, fid))
+    before = sha(card / "weights.safetensors")
+    rc = main(["retrain", str(ws.root), "--epochs", "1", "--batch", "2", "--device", "cpu", "--promote",
+               "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "held out" in captured.err and "re-predicted 1 uncorrected frames" in captured.err
+    d = json.loads(captured.out)
+    assert d["old"] == "tiny-camvid@1" and d["new"] == "tiny-camvid@2"
+    assert d["frames"] and set(d["frames"]) < set(ids[:3])  # held out of the corrections, not all of them
+    new = ModelCard.load(ws.models_dir / "tiny-camvid-v2")
+    assert new.training["train_pairs"] == 3 - len(d["frames"])
+    after = Workspace.open(ws.root)
+    assert after.model == str((ws.models_dir / "tiny-camvid-v2").resolve())
+    assert after.frames[ids[3]].model == "tiny-camvid@2"
+    assert sha(card / "weights.safetensors") == before
