@@ -144,13 +144,23 @@ def test_drive_inference_plot_and_exports(qtbot, window, drive, tiny_card: Path,
     iou_x, iou_y = plot.iou_curve.getData()
     assert list(iou_x) == [0, 1, 2] and all(0 <= v <= 1 for v in iou_y)
 
-    # clicking the plot near frame 7 jumps there
+    # clicking the plot near frame 7 jumps there (a real mouse click on the plot's viewport)
     qtbot.waitUntil(lambda: plot.widget.isVisible(), timeout=5000)
     vb = plot.area_plot.vb
-    y_mid = (vb.viewRange()[1][0] + vb.viewRange()[1][1]) / 2
-    scene_pt = vb.mapViewToScene(QPointF(7.2, y_mid))
-    pos = plot.widget.mapFromScene(scene_pt)
-    qtbot.mouseClick(plot.widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+    def frame7_pos():
+        y_mid = (vb.viewRange()[1][0] + vb.viewRange()[1][1]) / 2
+        return plot.widget.mapFromScene(vb.mapViewToScene(QPointF(7.2, y_mid)))
+
+    # the plots lay themselves out after the IoU curve appears: click once the geometry is still
+    last = None
+    for _ in range(50):
+        qtbot.wait(50)
+        pos = frame7_pos()
+        if pos == last:
+            break
+        last = pos
+    qtbot.mouseClick(plot.widget.viewport(), Qt.MouseButton.LeftButton, pos=frame7_pos())
     qtbot.waitUntil(lambda: s.current == ids[7], timeout=3000)
     assert window.timeline.position == 7
 
