@@ -104,27 +104,15 @@ def build_demo_workspace(out: str | Path, spec: DemoSpec | None = None,
 def run_demo_headless(ws: Workspace, backend: str = "auto", device: str = "auto",
                       token: CancelToken | None = None) -> Generator[Progress, None, DemoSummary]:
     """Predict every picture and drive frame, then write the HTML, CSV and JSON reports."""
-    from seggui.core.media import PictureListSource, open_source
-    from seggui.core.outputs import WorkspaceOutputs
     from seggui.core.report import build_report
     from seggui.core.report_formats import write_report
-    from seggui.engine.pipeline import run_pipeline
     from seggui.engine.predictor import load_predictor
+    from seggui.engine.workspace_inference import predict_workspace
 
     summary = DemoSummary(ws.root)
     with load_predictor(ws.model or DEMO_MODEL, backend, device) as predictor:
         summary.device = predictor.describe()
-        model_ref = predictor.card.ref
-        sink = WorkspaceOutputs(ws, model_ref)
-        ids = [fid for fid, rec in ws.frames.items() if rec.image]
-        if ids:
-            src = PictureListSource([ws.image_path(fid) for fid in ids], ids)
-            yield from run_pipeline(predictor, src, sink, skip=sink.done, token=token)
-        videos = {ws.source_path(fid) for fid, rec in ws.frames.items() if rec.source}
-        for video in sorted(videos):
-            with open_source(video) as src:
-                yield from run_pipeline(predictor, src, sink, skip=sink.done, token=token)
-        sink.close()
+        yield from predict_workspace(ws, predictor, token=token)
     report = yield from build_report(ws, token=token)
     for fmt in ("html", "csv", "json"):
         summary.reports.append(write_report(report, fmt, ws.reports_dir / f"area-report.{fmt}", ws))

@@ -220,32 +220,12 @@ def repredict_job(ws: Workspace, backend: str = "auto", device: str = "auto",
     Corrected and reviewed frames keep their masks untouched: the analyst's
     work is never replaced by a prediction. Returns the number of frames predicted.
     """
-    from seggui.core.media import PictureListSource, open_source
-    from seggui.core.outputs import WorkspaceOutputs
-    from seggui.engine.pipeline import run_pipeline
     from seggui.engine.predictor import load_predictor
+    from seggui.engine.workspace_inference import predict_workspace
 
-    todo = set(ws.frames_with_status(FrameStatus.NONE, FrameStatus.PREDICTED))
-    done = 0
+    todo = ws.frames_with_status(FrameStatus.NONE, FrameStatus.PREDICTED)
     with load_predictor(current_model(ws), backend, device) as predictor:
-        sink = WorkspaceOutputs(ws, predictor.card.ref)
-
-        def skip(index: int, fid: str) -> bool:
-            return fid not in todo or sink.done(index, fid)
-
-        ids = sorted(fid for fid in todo if ws.frames[fid].image)
-        try:
-            if ids:
-                src = PictureListSource([ws.image_path(fid) for fid in ids], ids)
-                r = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
-                done += len(r.written)
-            for video in sorted({ws.source_path(fid) for fid in todo if ws.frames[fid].source}):
-                with open_source(video) as src:
-                    r = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
-                    done += len(r.written)
-        finally:
-            sink.close()
-    return done
+        return (yield from predict_workspace(ws, predictor, todo, token))
 
 
 def current_model(ws: Workspace) -> str:
