@@ -27,6 +27,7 @@ from seggui.ui.messages import MessageLog, MessagesWidget
 from seggui.ui.metrics_panel import MetricsPanel
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.recent import RecentFiles
+from seggui.ui.retrain_panel import RetrainPanel
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 from seggui.ui.timeline import Timeline
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
         self.model_label = QLabel("No model")
         self.editing = EditController(self.session, self.view, self)
+        self.retrain = RetrainPanel(self.session, self.runner, self.model_picker, self.log,
+                                    before_start=self.editing.finish)
         self.setCentralWidget(self.view)
         self.setWindowTitle("seggui")
         self.setAcceptDrops(True)
@@ -102,6 +105,8 @@ class MainWindow(QMainWindow):
         self.metrics_dock = dock("Metrics", "metrics", self.metrics, right)
         self.area_dock = dock("Area", "area", self.areas, right)
         self.tabifyDockWidget(self.metrics_dock, self.area_dock)
+        self.retrain_dock = dock("Retrain", "retrain", self.retrain, right)
+        self.tabifyDockWidget(self.metrics_dock, self.retrain_dock)
         self.metrics_dock.raise_()
         self.resizeDocks([self.frames_dock, self.metrics_dock], [260, 350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.frames_dock, self.classes_dock], [300, 330], Qt.Orientation.Vertical)
@@ -203,6 +208,10 @@ class MainWindow(QMainWindow):
         except SegguiError as exc:
             self.log.report(exc)
             return False
+
+    def show_retrain(self) -> None:
+        self.retrain_dock.show()
+        self.retrain_dock.raise_()
 
     def _on_model(self) -> None:
         self.model_label.setText(self.inference.describe())

@@ -80,6 +80,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
                        "Predict the current picture in the background", sp.SP_MediaPlay),
         "run_all": _action(win, "Run on &all pictures", lambda: win.run_model("all"), "Ctrl+Shift+R",
                            "Predict every picture in the background", sp.SP_MediaSeekForward),
+        "retrain": _action(win, "Re&train on corrections…", win.show_retrain, None,
+                           "Fine-tune the model on corrected frames, compare, promote or roll back"),
         "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
                           "Stop the running job", sp.SP_MediaStop),
     }
@@ -109,6 +111,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["open_model"], a["rescan"]])
     m.addSeparator()
     m.addActions([a["run"], a["run_all"], a["cancel"]])
+    m.addSeparator()
+    m.addAction(a["retrain"])
 
     tb = QToolBar("Main")
     tb.setObjectName("main_toolbar")

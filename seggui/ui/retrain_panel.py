@@ -1,0 +1,389 @@
+"""The Retrain panel: fine-tune the workspace model on the analyst's corrections, compare, promote.
+
+The work is `seggui.training.retrain` (the run, in a child process, so a crash
+or an out-of-memory in training cannot take the window down) and
+`seggui.training.retrain_versions` (compare, promote, roll back, re-predict);
+this panel only chains them through the window's one `JobRunner`:
+retrain -> compare -> (on Promote) re-predict, each a job of its own started
+when the previous one finishes. Nothing is overwritten: every run writes a
+new card folder, and promote / roll back only move the workspace's model.
+
+While a job of this panel runs, `stage` names it; progress and end signals of
+other jobs (a prediction run) pass by untouched. The training modules are
+imported when a retrain starts, so the window still shows without them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seggui.core.errors import SegguiError
+from seggui.core.jobs import Progress
+from seggui.core.workspace import Workspace
+from seggui.ui.messages import MessageLog
+from seggui.ui.model_picker import ModelPicker
+from seggui.ui.qtutil import figures_table
+from seggui.ui.runner import JobRunner
+from seggui.ui.session import Session
+
+DEFAULTS = {"epochs": 5, "lr": 1e-4, "batch": 4}  # those of plan_retrain: safe for a non-expert
+
+
+def fmt(x: float | None, sign: bool = False) -> str:
+    """A ratio in the comparison table; an en dash where the class never occurs."""
+    return "–" if x is None else (f"{x:+.3f}" if sign else f"{x:.3f}")
+
+
+class AdvancedDialog(QDialog):
+    """Epochs, learning rate and batch size of the next retrain."""
+
+    def __init__(self, settings: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Retrain settings")
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(int(settings["epochs"]))
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 1.0)
+        self.lr.setSingleStep(1e-5)
+        self.lr.setValue(float(settings["lr"]))
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 256)
+        self.batch.setValue(int(settings["batch"]))
+        form = QFormLayout(self)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Batch size", self.batch)
+        ok, cancel = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(ok | cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, Any]:
+        return {"epochs": self.epochs.value(), "lr": self.lr.value(), "batch": self.batch.value()}
+
+
+class RetrainPanel(QWidget):
+    """Retrain button, live curves, the old/new comparison, Promote and the version list.
+
+    `done(how)` fires when a chain of this panel's jobs ends: "compared",
+    "trained" (no validation frames to compare on), "promoted", "refused",
+    "failed" or "cancelled". `device`, `backend` and `child_env` (extra
+    environment of the training process) may be set before a run.
+    """
+
+    done = Signal(str)
+
+    def __init__(self, session: Session, runner: JobRunner, picker: ModelPicker, log: MessageLog,
+                 before_start: Callable[[], None] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.runner, self.picker, self.log = session, runner, picker, log
+        self.before_start = before_start
+        self.settings: dict[str, Any] = dict(DEFAULTS)
+        self.device, self.backend = "auto", "auto"
+        self.child_env: dict[str, str] | None = None
+        self.stage: str | None = None
+        self.plan: Any = None
+        self.result: Any = None
+        self.comparison: Any = None
+        self.epochs: list[dict[str, Any]] = []
+        self._t0 = 0.0
+        self.plot = None  # pyqtgraph PlotWidget, made on the first epoch
+        self.retrain_button = QPushButton("Retrain on corrections")
+        self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames")
+        self.advanced_button = QPushButton("Advanced…")
+        self.cancel_button = QPushButton("Cancel")
+        self.status = QLabel("Correct some masks, then retrain.")
+        self.status.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart_slot = QLabel("")
+        self.chart_slot.setMinimumHeight(110)
+        self.table = figures_table(["Class", "Current", "New", "Δ"])
+        self.promote_button = QPushButton("Promote")
+        self.promote_button.setToolTip("Use the new model and re-predict the frames not yet corrected")
+        self.versions = QComboBox()
+        self.rollback_button = QPushButton("Roll back")
+        top = QHBoxLayout()
+        for w in (self.retrain_button, self.advanced_button, self.cancel_button):
+            top.addWidget(w)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.promote_button)
+        bottom.addWidget(self.versions, 1)
+        bottom.addWidget(self.rollback_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(top)
+        lay.addWidget(self.status)
+        lay.addWidget(self.message)
+        self.chart_index = lay.count()
+        lay.addWidget(self.chart_slot, 1)
+        lay.addWidget(self.table, 1)
+        lay.addLayout(bottom)
+        self.retrain_button.clicked.connect(self.start)
+        self.advanced_button.clicked.connect(self.advanced)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.promote_button.clicked.connect(self.promote)
+        self.rollback_button.clicked.connect(self.rollback)
+        runner.progress.connect(self._on_progress)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        runner.started.connect(lambda _t: self._buttons())
+        runner.idle.connect(self._buttons)
+        session.opened.connect(self._on_opened)
+        self._buttons()
+
+    # ------------------------------------------------------------ actions
+    def advanced(self) -> None:
+        dialog = AdvancedDialog(self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.settings.update(dialog.values())
+
+    def start(self) -> bool:
+        """Plan (on this thread, so a refusal is immediate) and start the training process."""
+        from seggui.training.retrain import plan_retrain, retrain_job
+
+        ws = self.session.workspace
+        if self.runner.is_running():
+            return self._refuse(f"{self.runner.title} is still running; wait or cancel it")
+        if ws is None:
+            return self._refuse("open a workspace with corrected frames first")
+        if self.before_start is not None:
+            self.before_start()  # the stroke being painted is a correction too
+        try:
+            plan = plan_retrain(ws, device=self.device, **self.settings)
+        except SegguiError as exc:
+            return self._refuse(str(exc))
+        self.plan, self.result, self.comparison, self.epochs = plan, None, None, []
+        self.table.setRowCount(0)
+        if self.plot is not None:
+            self.plot.clear()
+        for p in plan.problems:
+            self.log.warning(p)
+        self._say("")
+        self.status.setText(f"Training {plan.out.name} on {len(plan.train_ids)} frames, validating on "
+                            f"{len(plan.val_ids)} ({plan.val_source})…")
+        self.stage, self._t0 = "retrain", time.monotonic()
+        env = self.child_env
+        return self.runner.start(f"Retraining {plan.parent.name}", lambda t: retrain_job(plan, t, env=env))
+
+    def cancel(self) -> None:
+        if self.stage is not None:
+            self.runner.cancel()
+
+    def promote(self) -> bool:
+        """Make the new card the workspace model, show it in the picker, then re-predict."""
+        from seggui.training.retrain_versions import promote, repredict_job
+
+        ws = self.session.workspace
+        if self.result is None or ws is None or self.runner.is_running():
+            return False
+        try:
+            promote(ws, self.result.card_dir)
+        except SegguiError as exc:
+            return self._refuse(str(exc), "failed")
+        self.picker.open_card(self.result.card_dir)
+        self._fill_versions()
+        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the frames not yet corrected")
+        root, backend, device = ws.root, self.backend, self.device
+        self.stage = "repredict"
+        return self.runner.start("Re-predicting with the new model",
+                                 lambda t: repredict_job(Workspace.open(root), backend, device, t))
+
+    def rollback(self) -> bool:
+        """Switch the workspace (and the picker) back to the version chosen in the combo."""
+        from seggui.training.retrain_versions import rollback, version_card_path
+
+        ws, label = self.session.workspace, self.versions.currentData()
+        if ws is None or not label or self.runner.is_running():
+            return False
+        try:
+            entry = rollback(ws, label)
+        except SegguiError as exc:
+            return self._refuse(str(exc), "failed")
+        self.picker.open_card(version_card_path(ws, entry["card"]))
+        self.log.info(f"rolled back to {entry['ref']} ({entry['label']})")
+        self._fill_versions()
+        return True
+
+    # -------------------------------------------------------- job signals
+    def _on_progress(self, p: Progress) -> None:
+        if self.stage is None:
+            return
+        if self.stage != "retrain":
+            self.status.setText(p.message)
+            return
+        ev = p.data or {}
+        if ev.get("event") == "epoch":
+            self.epochs.append(ev)
+            self._curves()
+        if p.total and p.done:
+            left = (time.monotonic() - self._t0) / p.done * (p.total - p.done)
+            last = self.epochs[-1] if self.epochs else {}
+            ips = f"{last['images_per_s']:.1f} images/s · " if last.get("images_per_s") else ""
+            epoch = ev.get("epoch") or len(self.epochs)
+            self.status.setText(f"Epoch {epoch}/{self.plan.config.epochs} · {ips}"
+                                f"{int(left) // 60}:{int(left) % 60:02d} left")
+
+    def _on_finished(self, result: Any) -> None:
+        stage, self.stage = self.stage, None
+        if stage == "retrain":
+            self.result = result
+            self._fill_versions()
+            if not self.plan.val_ids:
+                self.status.setText(f"Trained {result.card_dir.name}; no validation frames to compare on.")
+                self._end("trained")
+                return
+            self._compare()
+        elif stage == "compare":
+            self.comparison = result
+            self._show_comparison(result)
+            d = result.miou_delta
+            self.status.setText(f"{result.new_ref} vs {result.old_ref} on {len(result.frames)} frames: "
+                                f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
+                                + (f" ({d:+.3f})" if d is not None else ""))
+            self._end("compared")
+        elif stage == "repredict":
+            self.log.info(f"re-predicted {result} uncorrected frames with the new model")
+            self._reload()
+            self.status.setText(f"{self.result.card_dir.name} is the workspace model.")
+            self._end("promoted")
+
+    def _on_failed(self, message: str, _details: str) -> None:
+        if self.stage is not None:
+            stage, self.stage = self.stage, None
+            what = ("The new model is in use; run it again from the Model menu." if stage == "repredict"
+                    else "The current model stays in use.")
+            self._say(f"{message}\n{what}", error=True)
+            self._end("failed")
+
+    def _on_cancelled(self) -> None:
+        if self.stage is not None:
+            self.stage = None
+            self._say("Cancelled; the current model stays in use.")
+            self._end("cancelled")
+
+    # ------------------------------------------------------------- helpers
+    def _compare(self) -> None:
+        from seggui.training.retrain_versions import compare_models
+
+        plan, result = self.plan, self.result
+        root, backend, device = self.session.workspace.root, self.backend, self.device
+        self.stage = "compare"
+        self.status.setText("Comparing the current and the new model on the validation frames…")
+        self.runner.start("Comparing models", lambda t: compare_models(
+            Workspace.open(root), plan.parent, result.card_dir, plan.val_ids, backend, device, t))
+
+    def _show_comparison(self, cmp: Any) -> None:
+        rows = [(r.name, r.old_iou, r.new_iou, r.delta) for r in cmp.rows]
+        rows.append(("mIoU", cmp.old_miou, cmp.new_miou, cmp.miou_delta))
+        if cmp.parking:
+            p = cmp.parking
+            rows.append((f"{p['class']} |O Δ E| px", p["old_px"], p["new_px"], p["new_px"] - p["old_px"]))
+            if p.get("old_m2") is not None:
+                rows.append((f"{p['class']} |O Δ E| m²", p["old_m2"], p["new_m2"], p["new_m2"] - p["old_m2"]))
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            self.table.setItem(i, 0, QTableWidgetItem(row[0]))
+            for col, value in enumerate(row[1:], start=1):
+                text = str(value) if isinstance(value, int) else fmt(value, sign=col == 3)
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, value)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, col, item)
+
+    def table_rows(self) -> list[tuple[str, Any, Any, Any]]:
+        """What the comparison table shows (numbers as stored in the cells): for tests and copying."""
+        t = self.table
+        return [(t.item(r, 0).text(), *(t.item(r, c).data(Qt.ItemDataRole.UserRole) for c in (1, 2, 3)))
+                for r in range(t.rowCount())]
+
+    def _curves(self) -> None:
+        import pyqtgraph as pg
+
+        if self.plot is None:
+            self.plot = pg.PlotWidget(background="w")
+            self.plot.setMenuEnabled(False)
+            self.plot.addLegend(offset=(5, 5))
+            self.plot.setLabel("bottom", "epoch")
+            self.plot.setMinimumHeight(110)
+            self.layout().replaceWidget(self.chart_slot, self.plot)
+            self.chart_slot.deleteLater()
+        self.plot.clear()
+        xs = [float(e["epoch"]) for e in self.epochs]
+        for key, name, color in (("train_loss", "loss", (200, 60, 40)), ("miou", "val mIoU", (40, 90, 200))):
+            pts = [(x, float(e[key])) for x, e in zip(xs, self.epochs, strict=True) if e.get(key) is not None]
+            if pts:
+                self.plot.plot([a for a, _b in pts], [b for _a, b in pts], name=name,
+                               pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color)
+
+    def _reload(self) -> None:
+        """Re-open the workspace so the re-predicted masks (written by the job) are read again."""
+        s, current = self.session, self.session.current
+        try:
+            s.open_path(s.source or s.workspace.root)
+        except SegguiError as exc:
+            self.log.report(exc)
+            return
+        if current and current in s.frame_ids:
+            s.set_frame(current)
+
+    def _fill_versions(self) -> None:
+        from seggui.training.retrain_versions import list_versions
+
+        ws = self.session.workspace
+        self.versions.clear()
+        for v in list_versions(ws) if ws is not None else []:
+            here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
+            self.versions.addItem(f"{v['ref']} ({v['label']})" + (" · in use" if here else ""), v["label"])
+        self._buttons()
+
+    def _on_opened(self) -> None:
+        if self.stage is None:
+            self._fill_versions()
+
+    def _refuse(self, text: str, how: str = "refused") -> bool:
+        self.log.error(text)
+        self._say(text, error=True)
+        self.done.emit(how)
+        return False
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _end(self, how: str) -> None:
+        self._buttons()
+        self.done.emit(how)
+
+    def _buttons(self) -> None:
+        busy = self.runner.is_running()
+        self.retrain_button.setEnabled(not busy)
+        self.advanced_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy and self.stage is not None)
+        self.promote_button.setEnabled(not busy and self.result is not None)
+        self.rollback_button.setEnabled(not busy and self.versions.count() > 1)

@@ -1,0 +1,159 @@
+"""The Retrain panel end to end: one real 1-epoch retrain in a child process, compare, promote, roll back."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import pytest
+from PySide6.QtCore import Qt
+
+from seggui.core.images import list_images, read_image, write_image
+from seggui.core.jobs import Progress, run_job
+from seggui.core.masks import read_mask
+from seggui.core.workspace import Workspace
+from seggui.ui.retrain_panel import AdvancedDialog
+
+HW = (96, 128)
+FAST = {"OMP_NUM_THREADS": "1"}
+
+
+def tiny_card(folder: Path) -> Path:
+    """A random-init 3-level Unet (mobilenet_v2) card: the wiring is under test, not the model."""
+    import torch
+
+    from seggui.engine.card import InputSpec, ModelCard
+    from seggui.engine.factory import build_model
+    from seggui.engine.weights import save_state_dict
+
+    params = {"encoder_depth": 3, "decoder_channels": [16, 8, 8]}
+    torch.manual_seed(0)
+    folder.mkdir(parents=True)
+    save_state_dict(build_model("Unet", "mobilenet_v2", 12, params), folder / "weights.safetensors")
+    ModelCard(name="tiny-camvid", architecture="Unet", encoder="mobilenet_v2", arch_params=params,
+              num_classes=12, classes_spec="camvid-11", weights="weights.safetensors",
+              input=InputSpec(stride=8, tile_size=None)).save(folder)
+    return folder
+
+
+def workspace(root: Path, camvid: Path, card: Path, corrected: int, gt: int) -> Workspace:
+    """CamVid val pictures at 96x128: the first `corrected` corrected, the next `gt` with truth."""
+    ws = Workspace.create(root, "camvid-11", model=str(card), gsd=0.05)
+    for p in list_images(camvid / "val")[: corrected + gt]:
+        small = cv2.resize(read_image(p), HW[::-1], interpolation=cv2.INTER_AREA)
+        write_image(root / "images" / p.name, small)
+        ws.add_image(root / "images" / p.name)
+    for i, fid in enumerate(sorted(ws.frames)):
+        m = read_mask(camvid / "valannot" / f"{fid}.png")
+        m = cv2.resize(m, HW[::-1], interpolation=cv2.INTER_NEAREST)
+        ws.write_mask(fid, "corrected" if i < corrected else "ground_truth", m)
+    ws.save()
+    return ws
+
+
+def setup_panel(window, epochs: int, batch: int = 2):  # noqa: ANN201 - the RetrainPanel
+    panel = window.retrain
+    panel.settings.update(epochs=epochs, lr=1e-3, batch=batch)
+    panel.device, panel.backend, panel.child_env = "cpu", "torch", FAST
+    window.show_retrain()
+    return panel
+
+
+def click(qtbot, panel, button, timeout: int = 90000) -> str:
+    with qtbot.waitSignal(panel.done, timeout=timeout) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path, tmp_path: Path) -> None:
+    from seggui.training.retrain_versions import compare_models
+
+    card = tiny_card(tmp_path / "cards" / "tiny-camvid")
+    digest = hashlib.sha256((card / "weights.safetensors").read_bytes()).hexdigest()
+    ws = workspace(tmp_path / "ws", camvid, card, corrected=4, gt=2)
+    assert window.open_path(ws.root)
+    assert window.inference.card.ref == "tiny-camvid@1"
+    panel = setup_panel(window, epochs=1)
+    lines: list[str] = []
+    window.runner.progress.connect(lambda p: lines.append(panel.status.text()))
+
+    assert click(qtbot, panel, panel.retrain_button) == "compared", panel.message.text()
+    assert any("Epoch 1/1" in t and "images/s" in t and "left" in t for t in lines), lines[-5:]
+    new_dir = ws.models_dir / "tiny-camvid-v2"
+    assert panel.result.card_dir == new_dir and (new_dir / "model.json").is_file()
+    assert len(panel.epochs) == 1 and panel.plot is not None and panel.plot.listDataItems()
+    # the table shows exactly a comparison recomputed here on the same validation frames
+    val = panel.plan.val_ids
+    again = run_job(compare_models(Workspace.open(ws.root), card, new_dir, val, "torch", "cpu"))
+    d = again.to_dict()
+    expected = [(r["class"], r["old_iou"], r["new_iou"], r["delta"]) for r in d["rows"]]
+    expected.append(("mIoU", d["old_miou"], d["new_miou"], d["miou_delta"]))
+    assert _same(panel.table_rows(), expected)
+    assert panel.comparison.to_dict()["rows"] == d["rows"]
+    assert window.session.workspace.model == str(card)  # nothing switches before Promote
+
+    assert click(qtbot, panel, panel.promote_button) == "promoted", panel.message.text()
+    assert Workspace.open(ws.root).model == str(new_dir.resolve())
+    assert window.inference.card.ref == "tiny-camvid@2"
+    assert window.model_picker.combo.currentData().folder == new_dir
+    truth_frames = sorted(window.session.workspace.frames)[4:]
+    # re-predicted by the new model, and the session reloaded them
+    assert {window.session.record(f).model for f in truth_frames} == {"tiny-camvid@2"}
+
+    panel.versions.setCurrentIndex(panel.versions.findData("tiny-camvid"))
+    qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
+    assert Workspace.open(ws.root).model == str(card.resolve())
+    assert window.inference.card.ref == "tiny-camvid@1" and (new_dir / "model.json").is_file()
+    assert hashlib.sha256((card / "weights.safetensors").read_bytes()).hexdigest() == digest
+
+    # cancel at the first training step: the window stays usable and the model unchanged
+    panel.settings.update(epochs=50, batch=1)
+
+    def on_step(p: Progress) -> None:
+        if (p.data or {}).get("event") == "step" and panel.cancel_button.isEnabled():
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+
+    window.runner.progress.connect(on_step)
+    assert click(qtbot, panel, panel.retrain_button) == "cancelled"
+    window.runner.progress.disconnect(on_step)
+    assert not window.runner.is_running() and panel.retrain_button.isEnabled()
+    assert "Cancelled" in panel.message.text()
+    assert Workspace.open(ws.root).model == str(card.resolve())
+    assert window.inference.card.ref == "tiny-camvid@1"
+
+
+def _same(rows: list[tuple], expected: list[tuple]) -> bool:
+    """Row by row: names equal, numbers equal to 1e-12, None where the class never occurs."""
+    assert len(rows) == len(expected)
+    for got, want in zip(rows, expected, strict=True):
+        assert got[0] == want[0]
+        for a, b in zip(got[1:], want[1:], strict=True):
+            assert (a is None and b is None) or a == pytest.approx(b, abs=1e-12), (got, want)
+    return True
+
+
+def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path, tmp_path: Path) -> None:
+    card = tiny_card(tmp_path / "cards" / "tiny-camvid")
+    ws = workspace(tmp_path / "ws", camvid, card, corrected=0, gt=2)
+    assert window.open_path(ws.root)
+    panel = setup_panel(window, epochs=1)
+    assert click(qtbot, panel, panel.retrain_button) == "refused"
+    assert "no corrected frames" in panel.message.text() and panel.message.isVisible()
+    assert "no corrected frames" in window.log.errors()[-1].text
+    assert not window.runner.is_running() and not ws.models_dir.exists()
+    dialog = AdvancedDialog(panel.settings, panel)
+    dialog.epochs.setValue(3)
+    dialog.lr.setValue(0.0005)
+    assert dialog.values() == {"epochs": 3, "lr": pytest.approx(0.0005), "batch": 2}
+
+    # a model whose weights cannot be read: the training process fails and says why
+    bad = tiny_card(tmp_path / "cards" / "broken")
+    (bad / "weights.safetensors").write_bytes(b"not weights")
+    ws2 = workspace(tmp_path / "ws2", camvid, bad, corrected=2, gt=0)
+    assert window.open_path(ws2.root)
+    assert click(qtbot, panel, panel.retrain_button) == "failed"
+    text = panel.message.text()
+    assert "training failed" in text and "current model stays in use" in text
+    assert Workspace.open(ws2.root).model == str(bad) and not window.runner.is_running()
+    assert panel.retrain_button.isEnabled() and not panel.promote_button.isEnabled()
