@@ -226,7 +226,7 @@ def measure_frame(
                 "true_parking_m2": None if gsd is None else true_px * gsd.m2_per_px,
             })
     return FrameReport(
-        frame_id, rec.image, rec.source, rec.index, kind, int(mask.shape[1]), int(mask.shape[0]),
+        frame_id, rec.image, rec.drive, rec.index, kind, int(mask.shape[1]), int(mask.shape[0]),
         rec.model or ws.model, gsd, classes, parking, gt_report,
     )
 

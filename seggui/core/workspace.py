@@ -56,6 +56,9 @@ class FrameRecord:
 
     `image` is a picture file (relative to the workspace root when inside it);
     for a video frame `source` is the video and `index` the frame number.
+    A frame of an image sequence has both: its picture in `image`, and the
+    folder in `source` with the `pattern` that selects the sequence's files
+    there (`seggui.core.media.sequences`) and its `index` in frame order.
     """
 
     id: str
@@ -65,6 +68,14 @@ class FrameRecord:
     status: FrameStatus = FrameStatus.NONE
     has_gt: bool = False
     model: str | None = None
+    pattern: str | None = None
+
+    @property
+    def drive(self) -> str | None:
+        """The drive this frame belongs to (its video, or folder/pattern), None for a picture."""
+        if self.source is None:
+            return None
+        return self.source if self.pattern is None else f"{self.source.rstrip('/')}/{self.pattern}"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -136,7 +147,7 @@ class Workspace:
                 raise BadInputError(path, f"frame {fid!r} has unknown status {rec.get('status')!r}") from None
             frames[fid] = FrameRecord(
                 fid, rec.get("image"), rec.get("source"), rec.get("index"), status,
-                bool(rec.get("has_gt")), rec.get("model"),
+                bool(rec.get("has_gt")), rec.get("model"), rec.get("pattern"),
             )
         return cls(
             root,
@@ -190,6 +201,7 @@ class Workspace:
             raise BadInputError(path, f"frame id {fid!r} already names another picture")
         rec = self.frames.get(fid) or FrameRecord(fid)
         rec.image = self._ref(path)
+        rec.source = rec.index = rec.pattern = None  # a picture stands alone (add_sequence_frames re-links)
         self.frames[fid] = rec
         rec.has_gt = self.mask_path(fid, "ground_truth").exists()
         if rec.status == FrameStatus.NONE and self.mask_path(fid, "predicted").exists():
@@ -214,13 +226,48 @@ class Workspace:
         self.save()
         return recs
 
+    def add_sequence_frames(self, folder: str | Path, pattern: str | None, files: Iterable[str | Path],
+                            names: Iterable[str]) -> list[FrameRecord]:
+        """Register an image sequence: each picture as a frame of the drive `folder`/`pattern`.
+
+        `files` in frame order with their frame ids (`FolderSource.files` and
+        names). The frames stay pictures (training, reports and ground truth
+        read them as files) and also know their drive and index, so the window
+        treats them like video frames: timeline, play, drive-wide runs.
+        """
+        ref = self._ref(Path(folder))
+        recs = []
+        for i, (path, fid) in enumerate(zip(files, names, strict=True)):
+            rec = self.add_image(path, frame_id=fid)
+            rec.source, rec.index, rec.pattern = ref, i, pattern
+            recs.append(rec)
+        self.save()
+        return recs
+
+    def drives(self) -> dict[str, list[str]]:
+        """Frame ids of each drive (see `FrameRecord.drive`), in frame order."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        for fid, rec in self.frames.items():
+            if rec.drive is not None:
+                out.setdefault(rec.drive, []).append((rec.index or 0, fid))
+        return {k: [fid for _i, fid in sorted(v)] for k, v in out.items()}
+
+    def open_drive(self, frame_id: str) -> Any:
+        """A media `Source` over the drive of a frame (the caller closes it); BadInputError for a picture."""
+        from seggui.core.media import open_source
+
+        rec = self._record(frame_id)
+        if rec.source is None:
+            raise BadInputError(self.image_path(frame_id), f"frame {frame_id!r} is a picture, not a drive's")
+        return open_source(self._resolve(rec.source), pattern=rec.pattern)
+
     def image_path(self, frame_id: str) -> Path | None:
         """The picture file of a frame (None for video frames)."""
         rec = self._record(frame_id)
         return self._resolve(rec.image) if rec.image else None
 
     def source_path(self, frame_id: str) -> Path | None:
-        """The video a frame comes from (None for pictures)."""
+        """The video or sequence folder a frame comes from (None for pictures)."""
         rec = self._record(frame_id)
         return self._resolve(rec.source) if rec.source else None
 
@@ -282,7 +329,8 @@ class Workspace:
         Returns (imported frame ids, problems); a mask of the wrong size or
         with unknown class ids is reported and skipped, the rest go in.
         """
-        from seggui.core.images import list_images, read_image
+        from seggui.core.images import list_images
+        from seggui.core.media.headers import image_size
 
         done, problems = [], []
         for path in list_images(folder):
@@ -294,7 +342,7 @@ class Workspace:
                 mask = read_mask(path, self.classes)
                 img = self.image_path(fid)
                 if img is not None:
-                    h, w = read_image(img).shape[:2]
+                    h, w = image_size(img)  # the header only: a drive has thousands of frames
                     if mask.shape != (h, w):
                         raise BadInputError(
                             path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {img.name} "

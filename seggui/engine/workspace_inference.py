@@ -1,7 +1,7 @@
-"""Predict a workspace's frames into its predicted/ folder: pictures, then each video.
+"""Predict a workspace's frames into its predicted/ folder: pictures, then each drive.
 
-Pictures go through one `PictureListSource` (any sizes); each video through
-its own source, decoded in order. Frames the same model already predicted
+Pictures go through one `PictureListSource` (any sizes); each drive (a video
+or an image sequence) through its own source, decoded in order. Frames the same model already predicted
 are skipped, so a stopped run resumes. Used by the demo and by retraining's
 re-predict after a promotion; the window has its own sink that applies
 results on the GUI thread.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from seggui.core.jobs import CancelToken, Job
-from seggui.core.media import PictureListSource, open_source
+from seggui.core.media import PictureListSource
 from seggui.core.outputs import WorkspaceOutputs
 from seggui.core.workspace import Workspace
 from seggui.engine.pipeline import run_pipeline
@@ -30,14 +30,16 @@ def predict_workspace(ws: Workspace, predictor: Predictor, frame_ids: Iterable[s
 
     written = 0
     try:
-        pictures = [fid for fid in ws.frames if fid in wanted and ws.frames[fid].image]
+        pictures = [fid for fid, rec in ws.frames.items()
+                    if fid in wanted and rec.image and rec.drive is None]
         if pictures:
             src = PictureListSource([ws.image_path(fid) for fid in pictures], pictures)
             result = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
             written += len(result.written)
-        videos = {ws.source_path(fid) for fid in wanted if fid in ws.frames and ws.frames[fid].source}
-        for video in sorted(videos):
-            with open_source(video) as src:
+        for _drive, fids in sorted(ws.drives().items()):
+            if not wanted.intersection(fids):
+                continue
+            with ws.open_drive(fids[0]) as src:
                 result = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
                 written += len(result.written)
     finally:

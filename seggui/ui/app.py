@@ -45,8 +45,12 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = None,
-         model: str | Path | None = None, settings: QSettings | None = None) -> int:
-    """Show the window, then open `paths`, `ground_truth` and `model`; returns the exit code."""
+         model: str | Path | None = None, settings: QSettings | None = None,
+         pictures: bool | None = None) -> int:
+    """Show the window, then open `paths`, `ground_truth` and `model`; returns the exit code.
+
+    `pictures=True` opens a folder's numbered pictures one by one, not as drives.
+    """
     if not has_display():
         print("seggui: no display (DISPLAY is not set); run it on a desktop, under xvfb-run, or use "
               "the headless commands (seggui --help)", file=sys.stderr)
@@ -59,7 +63,7 @@ def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = Non
 
     def open_requested() -> None:
         for p in paths:
-            win.open_path(p)
+            win.open_path(p, pictures)
         if ground_truth:
             win.open_ground_truth(ground_truth)
         if model:

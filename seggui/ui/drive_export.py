@@ -30,8 +30,8 @@ def _drive(session: Session) -> tuple[Any, str]:
     """The current drive's source and workspace reference; BadInputError on a picture."""
     src = session.video()
     if session.workspace is None or session.current is None or src is None:
-        raise BadInputError(None, "go to a frame of a video first (File ▸ Open a video)")
-    return src, session.record(session.current).source or ""
+        raise BadInputError(None, "go to a frame of a drive first (File ▸ Open a video or an image sequence)")
+    return src, session.record(session.current).drive or ""
 
 
 def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, alpha: float = 0.5) -> bool:
@@ -50,10 +50,10 @@ def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, a
 
 
 def area_csv_job(ws: Workspace, ref: str, out: str | Path, token: CancelToken) -> Job[Path]:
-    """The area report restricted to one drive's frames (`ref`: their source), written as CSV."""
+    """The area report restricted to one drive's frames (`ref`: their `FrameRecord.drive`), as CSV."""
     report = yield from build_report(ws, token=token)
     report.frames = [f for f in report.frames if f.source == ref]
-    report.skipped = [s for s in report.skipped if ws.frames[s["frame"]].source == ref]
+    report.skipped = [s for s in report.skipped if ws.frames[s["frame"]].drive == ref]
     return write_report(report, "csv", out, ws)
 
 

@@ -8,10 +8,11 @@ in `Progress.data`. The main thread applies each result to the session (mask fil
 workspace is only ever changed on the main thread. A picture that fails is
 reported in `Progress.error` and the run goes on with the next one.
 
-Video frames go through the drive's own media `Source` (one pipeline run per
-video, decoded sequentially, never a seek per frame); frames outside the
-request, and with "all" those the same model already predicted, are skipped,
-so a cancelled drive resumes where it stopped.
+Drive frames (a video's, or an image sequence's) go through the drive's own
+media `Source` (one pipeline run per drive, decoded sequentially, never a
+seek per frame); frames outside the request (a frame range of the timeline),
+and those the same model already predicted, are skipped, so a cancelled drive
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -139,11 +140,12 @@ class Inference(QObject):
         self.card, self.predictor = card, None
         self.modelChanged.emit()
 
-    def run(self, scope: str = "current") -> bool:
-        """Start predicting the current frame ("current") or every frame ("all").
+    def run(self, scope: str = "current", frame_ids: list[str] | None = None) -> bool:
+        """Start predicting the current frame ("current"), every frame ("all") or `frame_ids` ("frames").
 
-        With "all", drive frames this model already predicted are skipped
-        (resume); pictures are predicted again, as before drives existed.
+        Except for "current", drive frames (videos and image sequences) this
+        model already predicted are skipped, so a stopped drive run resumes;
+        pictures are predicted again, as before drives existed.
         """
         s = self.session
         if s.workspace is None:
@@ -156,25 +158,11 @@ class Inference(QObject):
         if not same_classes(table, s.workspace.classes):
             s.adopt_classes(table)  # refuses (with a message) if masks of other classes exist
             s.log.info(f"workspace now uses the classes of model {self.card.name} ({table.name})")
-        ids = [s.current] if scope == "current" and s.current else s.frame_ids
-        ws, ref = s.workspace, self.card.ref
-        items: list[tuple[str, Path]] = []
-        drives: dict[Path, tuple[str, list[int]]] = {}
-        done = 0
-        for fid in ids:
-            rec = ws.frames[fid]
-            path = ws.image_path(fid)
-            if path is not None:
-                items.append((fid, path))
-            elif scope == "all" and rec.model == ref and ws.mask_path(fid, "predicted").exists():
-                done += 1
-            elif rec.source is not None:
-                drives.setdefault(ws.source_path(fid), (fid, []))[1].append(rec.index or 0)
-        videos: list[VideoRun] = []
-        for first, indices in drives.values():
-            src = s.video(first)
-            if src is not None:
-                videos.append((src, indices))
+        if scope == "frames":
+            ids = [fid for fid in frame_ids or [] if fid in s.workspace.frames]
+        else:
+            ids = [s.current] if scope == "current" and s.current else s.frame_ids
+        items, videos, done = self._plan(ids, resume=scope != "current")
         if done:
             s.log.info(f"{done} drive frames already predicted by {self.card.name}: skipped")
         count = len(items) + sum(len(ix) for _src, ix in videos)
@@ -185,6 +173,36 @@ class Inference(QObject):
         only = items[0][0] if items else s.current
         title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
         return self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
+
+    def _plan(self, ids: list[str], resume: bool) -> tuple[list[tuple[str, Path]], list[VideoRun], int]:
+        """(pictures, drive runs with frame indices, frames skipped as already done by this model)."""
+        s, ref = self.session, self.card.ref if self.card else ""
+        ws = s.workspace
+        assert ws is not None
+        items: list[tuple[str, Path]] = []
+        drives: dict[str, list[str]] = {}
+        done = 0
+        for fid in ids:
+            rec = ws.frames[fid]
+            if rec.drive is not None:
+                if resume and rec.model == ref and ws.mask_path(fid, "predicted").exists():
+                    done += 1
+                else:
+                    drives.setdefault(rec.drive, []).append(fid)
+            elif (path := ws.image_path(fid)) is not None:
+                items.append((fid, path))
+        videos: list[VideoRun] = []
+        for fids in drives.values():
+            src = s.video(fids[0])  # None: unreadable, already reported by the session
+            if src is None:
+                continue
+            index = {src.name(i): i for i in range(len(src))}
+            lost = [fid for fid in fids if fid not in index]
+            if lost:
+                s.log.warning(f"{src.path}: {len(lost)} frames of the workspace are no longer in it "
+                              f"(first: {lost[0]}); they are not predicted")
+            videos.append((src, [index[fid] for fid in fids if fid in index]))
+        return items, videos, done
 
     def _on_progress(self, p: Progress) -> None:
         data = p.data or {}

@@ -146,11 +146,14 @@ class MainWindow(QMainWindow):
             self.model_picker.open_card(last)
 
     # ---------------------------------------------------------------- opening
-    def open_path(self, path: str | Path) -> bool:
-        """Open a picture, folder or workspace; a failure is a message, never a crash."""
+    def open_path(self, path: str | Path, pictures: bool | None = None) -> bool:
+        """Open a picture, folder, image sequence, video or workspace; a failure is a message, never a crash.
+
+        `pictures=True` opens a folder's numbered pictures one by one instead of as drives.
+        """
         self.setCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.session.open_path(path)
+            self.session.open_path(path, pictures)
         except SegguiError as exc:
             self.log.report(exc)
             return False
@@ -180,6 +183,12 @@ class MainWindow(QMainWindow):
                                                 self.recent.last_dir())
         if path:
             self.open_path(path)
+
+    def open_pictures_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder as separate pictures (no drives)",
+                                                self.recent.last_dir())
+        if path:
+            self.open_path(path, pictures=True)
 
     def open_gt_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder of ground-truth masks (names match pictures)",

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import drive_export, report_export, tools_panel
+from seggui.ui import drive_export, drive_run, report_export, tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -42,7 +42,10 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "open": _action(win, "&Open…", win.open_dialog, QKeySequence.StandardKey.Open,
                         "Open a picture or a workspace file", sp.SP_DialogOpenButton),
         "open_folder": _action(win, "Open &folder…", win.open_folder_dialog, "Ctrl+Shift+O",
-                               "Open a folder of pictures or a workspace folder", sp.SP_DirOpenIcon),
+                               "Open a folder: its numbered image sequences as drives, other pictures "
+                               "as pictures; or a workspace folder", sp.SP_DirOpenIcon),
+        "open_pictures": _action(win, "Open folder as separate &pictures…", win.open_pictures_dialog, None,
+                                 "Numbered pictures stay separate pictures instead of a drive"),
         "open_gt": _action(win, "Open &ground truth…", win.open_gt_dialog, "Ctrl+G",
                            "Import ground-truth masks (a folder matched by name, or one mask)"),
         "quit": _action(win, "&Quit", win.close, QKeySequence.StandardKey.Quit),
@@ -64,6 +67,11 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "last": _action(win, "&Last frame", win.timeline.go_last, "End"),
         "play": _action(win, "Play / &pause drive", win.timeline.toggle_play, "K",
                         "Play the drive at its frame rate with the overlay (K; Space pans)"),
+        "mark_in": _action(win, "Mark range &start", win.timeline.mark_in, "I",
+                           "The current frame starts the drive range (for Run on part of this drive)"),
+        "mark_out": _action(win, "Mark range &end", win.timeline.mark_out, "O",
+                            "The current frame ends the drive range"),
+        "mark_clear": _action(win, "Clear the &range marks", win.timeline.clear_marks, "Shift+I"),
         "export_report": _action(win, "Area &report (HTML, CSV or JSON)…",
                                  lambda: report_export.report_dialog(win), "Ctrl+E",
                                  "Per picture and frame: areas, parking, IoU against ground truth, totals"),
@@ -80,6 +88,11 @@ def build(win: MainWindow) -> dict[str, QAction]:
                        "Predict the current picture in the background", sp.SP_MediaPlay),
         "run_all": _action(win, "Run on &all pictures", lambda: win.run_model("all"), "Ctrl+Shift+R",
                            "Predict every picture in the background", sp.SP_MediaSeekForward),
+        "run_drive": _action(win, "Run on this &drive", lambda: drive_run.run_drive(win), "Ctrl+Alt+R",
+                             "Predict every frame of this video or image sequence; done frames are skipped"),
+        "run_range": _action(win, "Run on &part of this drive…", lambda: drive_run.run_range_dialog(win),
+                             "Ctrl+Alt+Shift+R",
+                             "Predict a frame range (marked with I / O, or typed); done frames are skipped"),
         "retrain": _action(win, "Re&train on corrections…", win.show_retrain, None,
                            "Fine-tune the model on corrected frames, compare, promote or roll back"),
         "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
@@ -90,7 +103,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()
     m = mb.addMenu("&File")
-    m.addActions([a["open"], a["open_folder"], a["open_gt"]])
+    m.addActions([a["open"], a["open_folder"], a["open_pictures"], a["open_gt"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
     m.addMenu("&Export").addActions([a["export_report"], a["export_overlay"], a["export_csv"]])
@@ -107,10 +120,12 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["prev"], a["next"], a["prev10"], a["next10"], a["first"], a["last"]])
     m.addSeparator()
     m.addAction(a["play"])
+    m.addSeparator()
+    m.addActions([a["mark_in"], a["mark_out"], a["mark_clear"]])
     m = mb.addMenu("&Model")
     m.addActions([a["open_model"], a["rescan"]])
     m.addSeparator()
-    m.addActions([a["run"], a["run_all"], a["cancel"]])
+    m.addActions([a["run"], a["run_all"], a["run_drive"], a["run_range"], a["cancel"]])
     m.addSeparator()
     m.addAction(a["retrain"])
 

@@ -20,7 +20,7 @@ class RecentFiles:
         raw = self.settings.value(self.key, [])
         if isinstance(raw, str):  # QSettings returns a lone string for a one-item list
             raw = [raw]
-        return [Path(p) for p in raw or [] if p and Path(p).exists()]
+        return [Path(p) for p in raw or [] if p and _openable(Path(p))]
 
     def add(self, path: str | Path) -> None:
         text = str(Path(path).resolve())
@@ -37,3 +37,8 @@ class RecentFiles:
     def set_last_dir(self, path: str | Path, kind: str = "open") -> None:
         p = Path(path)
         self.settings.setValue(f"paths/last_{kind}", str(p if p.is_dir() else p.parent))
+
+
+def _openable(path: Path) -> bool:
+    """Still there: the path itself, or for FOLDER/GLOB (one image sequence) its folder."""
+    return path.exists() or (any(c in path.name for c in "*?[") and path.parent.is_dir())

@@ -15,6 +15,13 @@ Opening things (documented choice):
   folder again finds the same workspace, with its predictions and
   corrections. The class table is `classes.json` in the folder or its
   parent, else the default preset;
+- a folder's image sequences (numbered pictures such as CamVid's
+  `0016E5_07959.png ...`, at least ten of them; `seggui.core.media.sequences`)
+  open as drives in the same managed workspace: each picture is a frame that
+  also knows its drive and index (`Workspace.add_sequence_frames`), so the
+  timeline, play and drive-wide runs work on it as on a video. `FOLDER/GLOB`
+  (or `open_folder(..., pattern=)`) opens one sequence only, and
+  `pictures=True` turns detection off;
 - a video file (mp4, avi, mkv, mov): a managed workspace like a picture
   folder's, with one frame record per video frame (`Workspace.add_video_frames`).
   Frames are decoded through `seggui.core.media`: one open `Source` per video
@@ -45,7 +52,8 @@ from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.images import is_image_file, list_images, read_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.masks import read_mask
-from seggui.core.media import FrameCache, Source, is_video_file, open_source
+from seggui.core.media import FolderSource, FrameCache, Source, is_video_file, open_source
+from seggui.core.media.sequences import find_sequences
 from seggui.core.workspace import WORKSPACE_FILE, FrameRecord, Workspace
 from seggui.paths import user_data_dir
 
@@ -96,7 +104,7 @@ class Session(QObject):
         self._reported: set[str] = set()
         self.editor: Editor | None = None  # the mask being edited (seggui.ui.editing owns it)
         self.editor_frame: str | None = None
-        self._videos: dict[Path, FrameCache] = {}
+        self._videos: dict[str, FrameCache] = {}  # by FrameRecord.drive
 
     # ------------------------------------------------------------- opening
     @property
@@ -111,15 +119,20 @@ class Session(QObject):
         assert self.workspace is not None
         return self.workspace.frames[frame_id]
 
-    def open_path(self, path: str | Path) -> None:
-        """Open a workspace, a folder of pictures or one picture (see the module docstring)."""
+    def open_path(self, path: str | Path, pictures: bool | None = None) -> None:
+        """Open a workspace, a folder of pictures, one picture or a video (see the module docstring).
+
+        `pictures` applies to a plain folder (see `open_folder`).
+        """
         path = Path(path).expanduser()
+        if not path.exists() and path.parent.is_dir() and any(c in path.name for c in "*?["):
+            return self.open_folder(path.parent, pattern=path.name)  # FOLDER/0016E5_*: one sequence
         if not path.exists():
             raise BadInputError(path, "not found")
         if path.is_dir():
             if (path / WORKSPACE_FILE).exists():
                 return self.open_workspace(path)
-            return self.open_folder(path)
+            return self.open_folder(path, pictures=pictures)
         if path.name == WORKSPACE_FILE:
             return self.open_workspace(path.parent)
         if is_image_file(path):
@@ -132,15 +145,42 @@ class Session(QObject):
     def open_workspace(self, root: str | Path) -> None:
         self._set_workspace(Workspace.open(root), Path(root))
 
-    def open_folder(self, folder: str | Path) -> None:
+    def open_folder(self, folder: str | Path, pattern: str | None = None,
+                    pictures: bool | None = None) -> None:
+        """A folder of pictures: its image sequences as drives, the other pictures as pictures.
+
+        `pattern` opens one sequence only (`0016E5_*`, as in `seggui infer
+        --pattern`). `pictures=True` turns sequence detection off (every
+        picture stands alone, as in an aerial survey); None keeps the choice
+        made when the folder was last opened. See `seggui.core.media.sequences`.
+        """
         folder = Path(folder)
-        pictures = list_images(folder)
-        if not pictures:
+        if pattern:
+            self._open_pictures(folder, [], [FolderSource(folder, pattern)], key=folder / pattern)
+            return
+        if pictures is None:
+            pictures = self._last_open_as(folder) == "pictures"
+        if pictures:
+            sequences, loose = [], list_images(folder)
+        else:
+            sequences, loose = find_sequences(folder)
+        if not sequences and not loose:
             raise BadInputError(folder, "no pictures (.png .jpg .tif ...) in this folder")
-        self._open_pictures(folder, pictures)
+        self._open_pictures(folder, loose, [FolderSource(folder, q.pattern) for q in sequences],
+                            open_as="pictures" if pictures else "sequences")
+
+    def _last_open_as(self, folder: Path) -> str | None:
+        """How the managed workspace of `folder` was opened before ("pictures" / "sequences"), if at all."""
+        root = self.managed_root(folder)
+        if not (root / WORKSPACE_FILE).exists():
+            return None
+        try:
+            return Workspace.open(root).settings.get("open_as")
+        except BadInputError:
+            return None  # reported when it is opened for real
 
     def open_image(self, path: str | Path) -> None:
-        self._open_pictures(Path(path), [Path(path)])
+        self._open_pictures(Path(path), [Path(path)], [])
 
     def open_video(self, path: str | Path) -> None:
         """A video as a drive: a managed workspace holding one frame per decodable video frame."""
@@ -154,7 +194,8 @@ class Session(QObject):
         ws.save()
         if src.warning:
             self.log.warning(src.warning)
-        self._set_workspace(ws, path, {path.resolve(): FrameCache(src, VIDEO_CACHE_BYTES)})
+        drive = ws.frames[src.name(0)].drive if len(src) else None
+        self._set_workspace(ws, path, {drive: FrameCache(src, VIDEO_CACHE_BYTES)} if drive else None)
 
     def managed_root(self, key: Path) -> Path:
         """Where the managed workspace of a picture folder (or one picture) lives."""
@@ -174,25 +215,44 @@ class Session(QObject):
                     self.log.warning(f"{exc}; using the {self.default_classes} classes")
         return load_classes(self.default_classes)
 
-    def _open_pictures(self, key: Path, pictures: list[Path]) -> None:
+    def _open_pictures(self, folder: Path, pictures: list[Path], sequences: list[FolderSource],
+                       key: Path | None = None, open_as: str | None = None) -> None:
+        """Pictures and image sequences into the managed workspace of `key` (default: `folder`)."""
+        key = key or folder
         root = self.managed_root(key)
         new = not (root / WORKSPACE_FILE).exists()
-        ws = Workspace.create(root, self.guess_classes(key)) if new else Workspace.open(root)
+        ws = Workspace.create(root, self.guess_classes(folder)) if new else Workspace.open(root)
         for pic in pictures:
             try:
                 ws.add_image(pic)
             except BadInputError as exc:
                 self.log.report(exc)
+        stems = [p.stem for p in pictures]
+        drives: dict[str, FrameCache] = {}
+        for seq in sequences:
+            if seq.warning:
+                self.log.warning(seq.warning)
+            names = [seq.name(i) for i in range(len(seq))]
+            try:
+                recs = ws.add_sequence_frames(seq.path, seq.pattern, seq.files, names)
+            except BadInputError as exc:
+                self.log.report(exc)
+                continue
+            drives[str(recs[0].drive)] = FrameCache(seq, VIDEO_CACHE_BYTES)
+            stems += names
+            self.log.info(f"{seq.path.name}/{seq.pattern or ''}: {len(seq)} frames opened as a drive")
         ws.settings["opened_from"] = str(key.resolve())
+        if open_as:
+            ws.settings["open_as"] = open_as
         ws.save()
         if new:
-            for gt_dir in ground_truth_candidates(key):
-                self._import_gt(ws, gt_dir, [p.stem for p in pictures])
+            for gt_dir in ground_truth_candidates(folder):
+                self._import_gt(ws, gt_dir, stems)
                 break
-        self._set_workspace(ws, key)
+        self._set_workspace(ws, key, drives)
 
     def _set_workspace(self, ws: Workspace, source: Path,
-                       videos: dict[Path, FrameCache] | None = None) -> None:
+                       videos: dict[str, FrameCache] | None = None) -> None:
         self.leaving.emit()
         self.workspace, self.source = ws, source
         self.close_videos()
@@ -321,33 +381,34 @@ class Session(QObject):
         return self._cached((fid, "image"), load)
 
     def video(self, frame_id: str | None = None) -> Source | None:
-        """The open media source of a video frame's drive (None for pictures or an unreadable video)."""
+        """The open media source of a frame's drive (None for pictures or an unreadable drive)."""
         fid = frame_id or self.current
         if self.workspace is None or fid is None or fid not in self.workspace.frames:
             return None
-        path = self.workspace.source_path(fid)
-        if path is None:
-            return None
-        cache = self._video_cache(path)
+        cache = self._drive_cache(fid)
         return cache.source if cache is not None else None
 
     def drive_frames(self, frame_id: str | None = None) -> list[str]:
         """The frame ids of the drive a frame belongs to, in frame order ([] for a picture)."""
         fid = frame_id or self.current
         ws = self.workspace
-        if ws is None or fid is None or fid not in ws.frames or ws.frames[fid].source is None:
+        if ws is None or fid is None or fid not in ws.frames or ws.frames[fid].drive is None:
             return []
-        ref = ws.frames[fid].source
-        same = [(r.index or 0, f) for f, r in ws.frames.items() if r.source == ref and r.image is None]
+        key = ws.frames[fid].drive
+        same = [(r.index or 0, f) for f, r in ws.frames.items() if r.drive == key]
         return [f for _i, f in sorted(same)]
 
-    def _video_cache(self, path: Path) -> FrameCache | None:
-        key = path.resolve()
+    def _drive_cache(self, fid: str) -> FrameCache | None:
+        """The frame cache over the drive of `fid`: one open source per video or image sequence."""
+        assert self.workspace is not None
+        key = self.workspace.frames[fid].drive
+        if key is None:
+            return None
         if key not in self._videos:
             try:
-                src = open_source(key)
+                src = self.workspace.open_drive(fid)
             except BadInputError as exc:
-                self._report_once(str(key), exc)
+                self._report_once(key, exc)
                 return None
             if src.warning:
                 self.log.warning(src.warning)
@@ -356,7 +417,7 @@ class Session(QObject):
 
     def _video_frame(self, fid: str, rec: FrameRecord) -> np.ndarray | None:
         assert self.workspace is not None
-        cache = self._video_cache(self.workspace.source_path(fid))
+        cache = self._drive_cache(fid)
         if cache is None:
             return None
         try:

@@ -1,10 +1,12 @@
-"""The drive timeline: a slider over the frames of the current video, its status strip, play/pause.
+"""The drive timeline: a slider over the frames of the current drive, its status strip, play/pause.
 
-Shown for video frames only (a picture has no timeline). Keys, as window
-actions (see `seggui.ui.menus`): A/D previous/next frame, Shift+A/Shift+D ten
-frames, Home/End first/last frame, K play/pause (Space is already pan-drag on
-the canvas, so it cannot also be play). Play steps at the video's frame rate
-and switches a "picture only" view to the prediction, so the overlay shows.
+Shown for drive frames only (a video's or an image sequence's; a picture has
+no timeline). Keys, as window actions (see `seggui.ui.menus`): A/D
+previous/next frame, Shift+A/Shift+D ten frames, Home/End first/last frame,
+K play/pause (Space is already pan-drag on the canvas, so it cannot also be
+play), I / O mark the start / end of a frame range (Model ▸ Run on part of
+this drive), Shift+I clears it. Play steps at the drive's frame rate and
+switches a "picture only" view to the prediction, so the overlay shows.
 
 The strip under the slider gives each frame its status colour (the frame
 browser's colours: grey none, blue predicted, orange corrected, green
@@ -26,6 +28,7 @@ from seggui.ui.session import Session
 
 STATUS_ORDER = (FrameStatus.NONE, FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED)
 GT_COLOR = (30, 30, 30)
+MARK_COLOR = (200, 30, 120)
 
 
 def status_codes(session: Session, frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -45,12 +48,17 @@ class StatusStrip(QWidget):
         super().__init__(parent)
         self.codes = np.zeros(0, np.uint8)
         self.gt = np.zeros(0, bool)
+        self.marked: tuple[int, int] | None = None  # the frame range marked with I / O, inclusive
         self.setFixedHeight(10)
         self.setToolTip("Frame status: grey no mask, blue predicted, orange corrected, green reviewed; "
                         "a dark tick below: ground truth")
 
     def set_codes(self, codes: np.ndarray, gt: np.ndarray) -> None:
         self.codes, self.gt = codes, gt
+        self.update()
+
+    def set_marked(self, marked: tuple[int, int] | None) -> None:
+        self.marked = marked
         self.update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
@@ -67,6 +75,12 @@ class StatusStrip(QWidget):
             p.fillRect(QRect(a, 0, b - a, h * 2 // 3), colors[codes[a]])
             if gt[a]:
                 p.fillRect(QRect(a, h * 2 // 3, b - a, h - h * 2 // 3), QColor(*GT_COLOR))
+        if self.marked is not None:  # the marked range: a frame around it, the rest dimmed
+            a, b = (self.marked[0] * w) // n, ((self.marked[1] + 1) * w + n - 1) // n
+            p.fillRect(QRect(0, 0, a, h), QColor(255, 255, 255, 150))
+            p.fillRect(QRect(b, 0, w - b, h), QColor(255, 255, 255, 150))
+            p.setPen(QColor(*MARK_COLOR))
+            p.drawRect(QRect(a, 0, max(1, b - a - 1), h - 1))
         p.end()
 
 
@@ -81,6 +95,8 @@ class Timeline(QWidget):
         self.view = view  # the ViewPanel: play turns the overlay on
         self.frames: list[str] = []
         self._source_ref: str | None = None
+        self.mark_start: int | None = None  # positions in the drive set with I and O
+        self.mark_end: int | None = None
         self.play_button = QToolButton()
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setToolTip("Play / pause the drive (K)")
@@ -137,26 +153,30 @@ class Timeline(QWidget):
     def _on_frame(self, frame_id: str) -> None:
         ws = self.session.workspace
         rec = ws.frames.get(frame_id) if ws is not None and frame_id else None
-        ref = rec.source if rec is not None and rec.image is None else None
+        ref = rec.drive if rec is not None else None
         if ref != self._source_ref:
             self._source_ref = ref
             self.frames = self.session.drive_frames(frame_id) if ref else []
             self.slider.blockSignals(True)
             self.slider.setRange(0, max(0, len(self.frames) - 1))
             self.slider.blockSignals(False)
+            self.mark_start = self.mark_end = None
+            self.strip.set_marked(None)
             self._refresh_status()
         self.setEnabled(bool(self.frames))
         if not self.frames:
             self.stop()
-            self.label.setText("no drive: open a video")
+            self.label.setText("no drive: open a video or an image sequence")
             return
         pos = max(0, self.position)
         self.slider.blockSignals(True)
         self.slider.setValue(pos)
         self.slider.blockSignals(False)
         t = pos / self.fps
+        marked = self.marked_range()
+        span = f" · range {marked[0]}–{marked[1]}" if marked and self.has_marks() else ""
         self.label.setText(f"frame {pos} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f} "
-                           f"· {self.fps:g} fps")
+                           f"· {self.fps:g} fps{span}")
 
     def _refresh_status(self) -> None:
         self.strip.set_codes(*status_codes(self.session, self.frames))
@@ -164,6 +184,47 @@ class Timeline(QWidget):
     def _on_slider(self, value: int) -> None:
         if 0 <= value < len(self.frames):
             self.session.set_frame(self.frames[value])
+
+    # ----------------------------------------------------------------- range
+    def has_marks(self) -> bool:
+        return self.mark_start is not None or self.mark_end is not None
+
+    def marked_range(self) -> tuple[int, int] | None:
+        """(first, last) positions of the marked range, inclusive; an unset end means the drive's end."""
+        if not self.frames:
+            return None
+        first = self.mark_start if self.mark_start is not None else 0
+        last = self.mark_end if self.mark_end is not None else len(self.frames) - 1
+        return (min(first, last), max(first, last))
+
+    def mark_in(self) -> None:
+        """The current frame starts the range (I)."""
+        self._mark(start=self.position)
+
+    def mark_out(self) -> None:
+        """The current frame ends the range (O)."""
+        self._mark(end=self.position)
+
+    def clear_marks(self) -> None:
+        self.mark_start = self.mark_end = None
+        self.strip.set_marked(None)
+        self._on_frame(self.session.current or "")
+
+    def _mark(self, start: int | None = None, end: int | None = None) -> None:
+        if not self.frames or self.position < 0:
+            self.session.log.info("marking a range needs a drive: open a video or an image sequence")
+            return
+        if start is not None:
+            self.mark_start = start
+        if end is not None:
+            self.mark_end = end
+        self.strip.set_marked(self.marked_range())
+        self._on_frame(self.session.current or "")
+
+    def range_frames(self, first: int, last: int) -> list[str]:
+        """The frame ids from position `first` to `last`, inclusive (clamped to the drive)."""
+        first, last = max(0, min(first, last)), min(len(self.frames) - 1, max(first, last))
+        return self.frames[first:last + 1]
 
     # -------------------------------------------------------------- movement
     def step(self, delta: int) -> None:

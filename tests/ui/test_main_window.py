@@ -190,11 +190,13 @@ def test_open_command_is_registered_and_passes_its_arguments(monkeypatch) -> Non
     from seggui import cli
 
     calls: list[tuple] = []
-    monkeypatch.setattr("seggui.ui.app.main", lambda *a: calls.append(a) or 0)
+    monkeypatch.setattr("seggui.ui.app.main", lambda *a, **kw: calls.append((*a, kw)) or 0)
     assert cli.main(["open", "pics", "--gt", "masks", "--model", "card"]) == 0
-    assert calls == [(["pics"], "masks", "card")]
+    assert calls == [(["pics"], "masks", "card", {"pictures": None})]
+    assert cli.main(["open", "survey", "--pictures"]) == 0
+    assert calls[-1] == (["survey"], None, None, {"pictures": True})
     assert cli.main([]) == 0  # no subcommand: the window, with nothing to open
-    assert calls[-1] == ([], None, None)
+    assert calls[-1] == ([], None, None, {"pictures": None})
 
 
 def test_no_display_is_a_clear_message(monkeypatch, capsys) -> None:

@@ -1,7 +1,9 @@
 """Still pictures as sources: one image file, or a folder / image sequence.
 
-A folder is a drive whose frames are its pictures sorted by name (CamVid's
-`0016E5_07959.png, 0016E5_07961.png, ...` sort into time order). All frames of
+A folder is a drive whose frames are its pictures in frame order (CamVid's
+`0016E5_07959.png, 0016E5_07961.png, ...`; numbers inside names are compared
+by value, so an unpadded `frame_2` comes before `frame_10`; see
+`seggui.core.media.sequences`). All frames of
 a source share one size, because masks, metrics and the overlay video assume
 it: the most common size wins, and pictures of another size (or that cannot be
 read at all) are listed in `src.warning` and refused when read, with a
@@ -13,15 +15,15 @@ ground truth.
 from __future__ import annotations
 
 from collections import Counter
-from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
 
 from seggui.core.errors import BadInputError
-from seggui.core.images import list_images, read_image
+from seggui.core.images import read_image
 from seggui.core.media.base import Source, check_frame
 from seggui.core.media.headers import image_size
+from seggui.core.media.sequences import sequence_files
 
 DEFAULT_SEQUENCE_FPS = 30.0  # image sequences carry no rate; dashcams mostly record at 30
 _LISTED = 10  # odd frames named in a warning before "and N more"
@@ -62,10 +64,12 @@ def _frame_ids(files: list[Path]) -> list[str]:
 
 
 class FolderSource(Source):
-    """The pictures of a folder, sorted by name, optionally filtered by a glob.
+    """The pictures of a folder in frame order, optionally filtered by a glob.
 
     `pattern` (e.g. "0016E5_*") matches the file name or its stem, so one
-    CamVid sequence can be opened out of a folder that holds several.
+    CamVid sequence can be opened out of a folder that holds several; with a
+    pattern, matching pictures without a frame number are left out (`strays`,
+    named in `warning`).
     `bad_frames` maps the index of each refused frame to the reason.
     """
 
@@ -75,9 +79,7 @@ class FolderSource(Source):
                  fps: float | None = DEFAULT_SEQUENCE_FPS) -> None:
         self.path = Path(folder)
         self.pattern = pattern
-        files = list_images(self.path)
-        if pattern:
-            files = [p for p in files if fnmatch(p.name, pattern) or fnmatch(p.stem, pattern)]
+        files, self.strays = sequence_files(self.path, pattern)
         if not files:
             what = f"no pictures match '{pattern}'" if pattern else "no pictures in the folder"
             raise BadInputError(self.path, what)
@@ -103,8 +105,17 @@ class FolderSource(Source):
         self.warning = self._describe_bad()
 
     def _describe_bad(self) -> str | None:
-        if not self.bad_frames:
-            return None
+        notes = []
+        if self.strays:
+            names = ", ".join(p.name for p in self.strays[:_LISTED])
+            more = f" and {len(self.strays) - _LISTED} more" if len(self.strays) > _LISTED else ""
+            notes.append(f"{self.path}: {len(self.strays)} pictures match '{self.pattern}' but carry no "
+                         f"frame number and are not frames of the sequence: {names}{more}")
+        if self.bad_frames:
+            notes.append(self._describe_odd())
+        return "\n".join(notes) or None
+
+    def _describe_odd(self) -> str:
         items = sorted(self.bad_frames.items())
         listed = "; ".join(f"{self.files[i].name} {why}" for i, why in items[:_LISTED])
         more = f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""

@@ -1,0 +1,127 @@
+"""Find the image sequences in a folder of pictures: which pictures are frames of one drive.
+
+Dashcam exports and datasets store a drive as numbered pictures: CamVid's
+`0016E5_07959.png, 0016E5_07961.png, ...`, KITTI's `0000000000.png, ...`,
+a tool's `frame_1.png ... frame_120.png`. A folder may hold several drives
+(CamVid's train folder holds three) beside loose pictures. Opening such a
+folder as a list of unrelated pictures loses what the analyst needs most on a
+drive: the timeline, play, resume over frame ranges, area over time. So a
+folder is split into
+
+- sequences: pictures whose stems share a prefix and a suffix and end in a
+  frame number, at least `MIN_SEQUENCE_FRAMES` of them (fewer numbered
+  pictures are more likely a handful of shots, like `6411.jpg, 6703.jpg`);
+- loose pictures: everything else, opened as pictures as before.
+
+Frames are ordered by their number, not by their name, so unpadded numbering
+(`frame_2` before `frame_10`) plays in time order; zero-padded names sort
+the same either way. Each sequence gets an exact glob `pattern` that selects
+its files again (`FolderSource(folder, pattern)`), so a workspace can reopen
+the drive from the folder and the pattern alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from seggui.core.images import list_images
+
+MIN_SEQUENCE_FRAMES = 10  # a folder's numbered pictures count as a drive from this many on
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)$")
+_DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class ImageSequence:
+    """One drive stored as numbered pictures in `folder`, in frame order."""
+
+    folder: Path
+    prefix: str
+    suffix: str
+    files: tuple[Path, ...]
+
+    @property
+    def name(self) -> str:
+        """A short human name: the prefix without trailing separators, else the folder's name."""
+        return self.prefix.rstrip("_-. ") or self.folder.name
+
+    @property
+    def pattern(self) -> str:
+        """A glob (for fnmatch on file names) that matches this sequence's files."""
+        return f"{escape_glob(self.prefix)}*{escape_glob(self.suffix)}"
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def escape_glob(text: str) -> str:
+    """`text` with fnmatch's special characters made literal (`[` -> `[[]`)."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def natural_key(path: Path) -> tuple[object, ...]:
+    """A sort key that orders numbers inside names by value: frame_2 < frame_10."""
+    parts = _DIGITS.split(path.name)
+    return tuple((0, int(p), len(p)) if p.isdigit() else (1, p.lower(), 0) for p in parts)
+
+
+def frame_number(path: Path) -> int | None:
+    """The frame number at the end of a file's stem, or None when the stem ends in no digits."""
+    m = _NUMBERED.match(path.stem)
+    return int(m.group("number")) if m else None
+
+
+def split_sequences(files: list[Path], min_frames: int = MIN_SEQUENCE_FRAMES
+                    ) -> tuple[list[ImageSequence], list[Path]]:
+    """(the sequences among `files`, the pictures left over), both in a stable order.
+
+    All files are expected in one folder (`list_images` of it). Sequences are
+    ordered by name; each one's frames by frame number.
+    """
+    groups: dict[tuple[str, str], list[Path]] = {}
+    loose: list[Path] = []
+    for p in files:
+        m = _NUMBERED.match(p.stem)
+        if m is None:
+            loose.append(p)
+        else:
+            groups.setdefault((m.group("prefix"), p.suffix.lower()), []).append(p)
+    sequences = []
+    for (prefix, _suffix), members in sorted(groups.items()):
+        if len(members) < min_frames:
+            loose.extend(members)
+            continue
+        members.sort(key=lambda p: (frame_number(p), p.name))
+        folder = members[0].parent
+        sequences.append(ImageSequence(folder, prefix, members[0].suffix, tuple(members)))
+    loose.sort(key=natural_key)
+    return sequences, loose
+
+
+def find_sequences(folder: str | Path, min_frames: int = MIN_SEQUENCE_FRAMES
+                   ) -> tuple[list[ImageSequence], list[Path]]:
+    """The sequences and the loose pictures of a folder (see `split_sequences`)."""
+    return split_sequences(list_images(Path(folder)), min_frames)
+
+
+def sequence_files(folder: Path, pattern: str | None) -> tuple[list[Path], list[Path]]:
+    """(the frames of `folder` selected by `pattern` in frame order, matching pictures left out).
+
+    Without a pattern every picture is a frame, in natural name order. With
+    one (`0016E5_*`, or an `ImageSequence.pattern`), the matching pictures
+    that end in a frame number are the frames, ordered by that number; a
+    matching picture without one (`0016E5_notes.png`) is left out and
+    returned so the caller can say so, rather than shifting every frame index.
+    """
+    files = list_images(folder)
+    if not pattern:
+        return sorted(files, key=natural_key), []
+    files = [p for p in files if fnmatch(p.name, pattern) or fnmatch(p.stem, pattern)]
+    numbered = [p for p in files if frame_number(p) is not None]
+    if not numbered:
+        return sorted(files, key=natural_key), []
+    strays = sorted((p for p in files if frame_number(p) is None), key=natural_key)
+    return sorted(numbered, key=lambda p: (frame_number(p), p.name)), strays

@@ -1,0 +1,116 @@
+"""Image sequences in a folder: which pictures are frames of a drive, their order, their glob."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seggui.core.images import write_image
+from seggui.core.media import FolderSource, open_source
+from seggui.core.media.sequences import (
+    MIN_SEQUENCE_FRAMES,
+    escape_glob,
+    find_sequences,
+    frame_number,
+    natural_key,
+    sequence_files,
+)
+from seggui.core.workspace import Workspace
+
+
+def _pictures(folder: Path, names: list[str], hw: tuple[int, int] = (8, 12)) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, name in enumerate(names):
+        out.append(write_image(folder / name, np.full((*hw, 3), i % 250, np.uint8)))
+    return out
+
+
+def test_camvid_train_holds_three_drives(camvid: Path) -> None:
+    sequences, loose = find_sequences(camvid / "train")
+    assert [(q.name, len(q)) for q in sequences] == [("0001TP", 62), ("0006R0_f", 101), ("0016E5", 204)]
+    assert loose == []
+    for q in sequences:
+        numbers = [frame_number(p) for p in q.files]
+        assert numbers == sorted(numbers)
+        # the glob selects exactly the same files again, in the same order
+        src = FolderSource(q.folder, q.pattern)
+        assert src.files == list(q.files) and src.warning is None
+        assert src.name(0) == q.files[0].stem
+
+
+def test_a_few_aerial_shots_stay_pictures(houston: Path) -> None:
+    sequences, loose = find_sequences(houston / "images")
+    assert sequences == [] and [p.name for p in loose] == ["6411.jpg", "6703.jpg", "7677.jpg"]
+
+
+def test_unpadded_numbers_play_in_time_order(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"frame_{i}.png" for i in range(1, 13)])
+    (q,), loose = find_sequences(tmp_path)
+    assert loose == [] and q.name == "frame"
+    assert [p.stem for p in q.files] == [f"frame_{i}" for i in range(1, 13)]
+    with open_source(tmp_path) as src:  # the whole folder as one drive, in the same order
+        assert [src.name(i) for i in range(len(src))] == [p.stem for p in q.files]
+    assert sorted(["b10.png", "b9.png", "a.png"], key=lambda n: natural_key(Path(n))) == \
+        ["a.png", "b9.png", "b10.png"]
+
+
+def test_short_runs_and_unnumbered_pictures_are_loose(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"cam_{i:03d}.png" for i in range(MIN_SEQUENCE_FRAMES)]
+              + [f"shot_{i}.jpg" for i in range(3)] + ["overview.png"])
+    (q,), loose = find_sequences(tmp_path)
+    assert q.name == "cam" and len(q) == MIN_SEQUENCE_FRAMES
+    assert [p.name for p in loose] == ["overview.png", "shot_0.jpg", "shot_1.jpg", "shot_2.jpg"]
+    assert find_sequences(tmp_path, min_frames=MIN_SEQUENCE_FRAMES + 1)[0] == []
+
+
+def test_two_drives_side_by_side_and_special_characters(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"run[1]_{i:04d}.png" for i in range(12)]
+              + [f"run[2]_{i:04d}.png" for i in range(11)])
+    a, b = find_sequences(tmp_path)[0]
+    assert (a.name, len(a), b.name, len(b)) == ("run[1]", 12, "run[2]", 11)
+    assert escape_glob("run[1]_") == "run[[]1]_"
+    assert FolderSource(tmp_path, a.pattern).files == list(a.files)
+    assert FolderSource(tmp_path, b.pattern).files == list(b.files)
+
+
+def test_a_matching_picture_without_a_number_is_named_not_a_frame(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"0016E5_{i:05d}.png" for i in range(0, 360, 30)] + ["0016E5_notes.png"])
+    frames, strays = sequence_files(tmp_path, "0016E5_*")
+    assert len(frames) == 12 and [p.name for p in strays] == ["0016E5_notes.png"]
+    src = FolderSource(tmp_path, "0016E5_*")
+    assert len(src) == 12
+    assert "0016E5_notes.png" in (src.warning or "") and "no frame number" in (src.warning or "")
+
+
+def test_odd_sized_frames_of_a_sequence_are_reported(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"f_{i:03d}.png" for i in range(11)])
+    _pictures(tmp_path, ["f_011.png"], hw=(10, 12))
+    (q,), _ = find_sequences(tmp_path)
+    src = FolderSource(q.folder, q.pattern)
+    assert len(src) == 12 and "f_011.png is 12x10, not 12x8" in (src.warning or "")
+
+
+def test_workspace_keeps_sequence_frames_as_pictures_of_a_drive(tmp_path: Path) -> None:
+    files = _pictures(tmp_path / "seq", [f"d_{i:02d}.png" for i in range(12)])
+    _pictures(tmp_path / "seq", ["map.png"])
+    (q,), loose = find_sequences(tmp_path / "seq")
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    ws.add_image(loose[0])
+    src = FolderSource(q.folder, q.pattern)
+    ws.add_sequence_frames(src.path, src.pattern, src.files, [src.name(i) for i in range(len(src))])
+    again = Workspace.open(tmp_path / "ws")
+    key = again.frames["d_00"].drive
+    assert key is not None and key.endswith("/d_*.png")
+    assert again.drives() == {key: [f"d_{i:02d}" for i in range(12)]}
+    assert again.frames["map"].drive is None
+    assert again.image_path("d_05") == files[5]  # still a picture: training and reports read it
+    with again.open_drive("d_05") as drive:
+        assert len(drive) == 12 and drive.name(5) == "d_05"
+        assert np.array_equal(drive.read(5), np.full((8, 12, 3), 5, np.uint8))
+    with pytest.raises(Exception, match="picture, not a drive"):
+        again.open_drive("map")
+    again.add_image(files[3])  # re-added as a lone picture: it leaves the drive
+    assert again.frames["d_03"].drive is None and len(again.drives()[key]) == 11

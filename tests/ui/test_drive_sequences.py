@@ -1,0 +1,158 @@
+"""Image-sequence folders in the window: CamVid drives open with a timeline, frame ranges run in the
+background and resume, and the drive exports work on them as on a video."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+from seggui.core.masks import read_mask
+from seggui.core.media import open_source
+from seggui.core.workspace import FrameStatus
+from seggui.ui.drive_export import export_area_csv, export_overlay_video
+from seggui.ui.drive_run import RangeDialog, run_drive, run_range, run_range_dialog
+
+PER_DRIVE = 12
+
+
+@pytest.fixture
+def drives(camvid: Path, tmp_path: Path) -> Path:
+    """tmp/drives/train: 12 frames each of CamVid 0016E5 and 0001TP plus one loose picture (symlinks),
+    with trainannot/ beside it (the ground truth the window imports by itself)."""
+    root = tmp_path / "drives"
+    (root / "train").mkdir(parents=True)
+    (root / "trainannot").mkdir()
+    (root / "classes.json").symlink_to(camvid / "classes.json")
+    for prefix in ("0016E5_", "0001TP_"):
+        for p in sorted((camvid / "train").glob(f"{prefix}*.png"))[:PER_DRIVE]:
+            (root / "train" / p.name).symlink_to(p)
+            (root / "trainannot" / p.name).symlink_to(camvid / "trainannot" / p.name)
+    loose = sorted((camvid / "val").glob("*.png"))[0]
+    (root / "train" / "overview.png").symlink_to(loose)
+    return root / "train"
+
+
+def _names(folder: Path, prefix: str) -> list[str]:
+    return sorted(p.stem for p in folder.glob(f"{prefix}*.png"))
+
+
+def test_a_sequence_folder_opens_as_drives_with_a_timeline(qtbot, window, drives: Path) -> None:
+    assert window.open_path(drives)
+    s, tl, ws = window.session, window.timeline, window.session.workspace
+    e5, tp = _names(drives, "0016E5_"), _names(drives, "0001TP_")
+    assert set(s.frame_ids) == {*e5, *tp, "overview"}
+    assert len(ws.drives()) == 2 and ws.frames["overview"].drive is None
+    assert all(ws.frames[f].has_gt for f in e5 + tp)  # trainannot/ imported by name
+    assert any("12 frames opened as a drive" in m.text for m in window.log.entries)
+
+    s.set_frame(e5[0])
+    assert window.drive_dock.isVisible() and tl.isEnabled()
+    assert tl.frames == e5 and tl.label.text().startswith(f"frame 0 of {PER_DRIVE}")
+    assert s.video().frame_size == (360, 480) and s.image().shape == (360, 480, 3)
+
+    def key(k: Qt.Key, mod: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> int:
+        qtbot.keyClick(window, k, mod)
+        return tl.position
+
+    assert key(Qt.Key.Key_D) == 1
+    assert key(Qt.Key.Key_End) == PER_DRIVE - 1
+    assert key(Qt.Key.Key_D) == PER_DRIVE - 1  # the drive ends here: D does not run into the next one
+    assert s.current == e5[-1]
+    s.set_frame(tp[3])
+    assert tl.frames == tp and tl.position == 3
+    s.set_frame("overview")
+    assert not tl.isEnabled() and not window.drive_dock.isVisible()
+
+    # the range marks: I / O on the timeline, cleared by moving to another drive
+    s.set_frame(e5[2])
+    qtbot.keyClick(window, Qt.Key.Key_I)
+    s.set_frame(e5[6])
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    assert tl.marked_range() == (2, 6) and tl.strip.marked == (2, 6) and "range 2–6" in tl.label.text()
+    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ShiftModifier)
+    assert not tl.has_marks() and tl.strip.marked is None
+
+
+def test_one_sequence_by_glob_and_pictures_only(window, drives: Path) -> None:
+    s = window.session
+    assert window.open_path(drives / "0016E5_*")
+    assert s.frame_ids == _names(drives, "0016E5_") and len(s.workspace.drives()) == 1
+    assert window.timeline.frames == s.frame_ids
+
+    assert window.open_path(drives, pictures=True)
+    assert len(s.frame_ids) == 2 * PER_DRIVE + 1 and s.workspace.drives() == {}
+    assert not window.timeline.isEnabled()
+    assert window.open_path(drives)  # the folder remembers it was opened as pictures
+    assert s.workspace.drives() == {}
+    assert window.open_path(drives, pictures=False)
+    assert len(s.workspace.drives()) == 2
+
+
+def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: Path, tmp_path: Path) -> None:
+    assert window.open_path(drives)
+    assert window.model_picker.open_card(tiny_card) is not None
+    s = window.session
+    e5 = _names(drives, "0016E5_")
+    s.set_frame(e5[0])
+
+    # frames 3..7 of the drive, from the dialog prefilled with the I / O marks
+    window.timeline.go_to(3)
+    window.timeline.mark_in()
+    window.timeline.go_to(7)
+    window.timeline.mark_out()
+
+    def accept() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, RangeDialog) and dialog.span() == (3, 7)
+        assert "5 frames" in dialog.summary.text()
+        buttons = dialog.findChild(QDialogButtonBox)
+        qtbot.mouseClick(buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(200, accept)
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert run_range_dialog(window)
+    assert window.inference.last_result == {"predicted": 5, "failed": 0}
+    ws = s.workspace
+    assert [f for f in e5 if ws.frames[f].status == FrameStatus.PREDICTED] == e5[3:8]
+    assert all(ws.frames[f].status == FrameStatus.NONE for f in _names(drives, "0001TP_"))
+
+    # a range overlapping the done frames predicts only the new ones; then the drive resumes
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert run_range(window, 6, 9)
+    assert window.inference.last_result == {"predicted": 2, "failed": 0}
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert run_drive(window)
+        qtbot.keyClick(window, Qt.Key.Key_D)  # browsable while it runs
+    assert window.inference.last_result == {"predicted": PER_DRIVE - 7, "failed": 0}
+    assert all(ws.frames[f].status == FrameStatus.PREDICTED for f in e5)
+    assert read_mask(ws.mask_path(e5[0], "predicted")).shape == (360, 480)
+    assert not run_drive(window) and window.log.entries[-1].text == "nothing to predict"
+
+    # the drive's area/IoU plot has one point per frame, IoU everywhere (ground truth on every frame)
+    plot = window.drive_plot
+    qtbot.waitUntil(lambda: len(plot.series()) == PER_DRIVE and not plot.runner.is_running(), timeout=30000)
+    qtbot.waitUntil(lambda: plot.iou_curve.getData()[0] is not None
+                    and len(plot.iou_curve.getData()[0]) == PER_DRIVE, timeout=30000)
+
+    out = tmp_path / "out" / "overlay.mp4"
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert export_overlay_video(s, window.runner, out)
+    with open_source(out) as src:
+        assert len(src) == PER_DRIVE and src.frame_size == (360, 480)
+    table = tmp_path / "out" / "area.csv"
+    with qtbot.waitSignal(window.runner.finished, timeout=60000):
+        assert export_area_csv(s, window.runner, table)
+    rows = [r for r in csv.DictReader(table.open()) if r["frame"] != "TOTAL"]
+    assert [r["frame"] for r in rows] == e5
+    assert {r["source"] for r in rows} == {ws.frames[e5[0]].drive}
+
+
+def test_range_without_a_drive_is_a_message(window, drives: Path) -> None:
+    assert window.open_path(drives)
+    window.session.set_frame("overview")
+    assert not run_range_dialog(window)
+    assert "go to a frame of a drive first" in window.log.entries[-1].text
