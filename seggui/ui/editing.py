@@ -294,11 +294,17 @@ class EditController(QObject):
             self._changed(editor.replace(blank_labels(editor.labels.shape, self.session.classes)))
 
     def copy_previous(self) -> None:
-        """Take the labels of the previous picture (in the list's order): for video frames, mostly alike."""
+        """Take the labels of the previous frame: in its drive on a drive (near-identical), else in the list.
+
+        The first frame of a drive has no previous frame: the list's neighbour
+        would be another drive's last frame, a different street.
+        """
         s = self.session
-        ids = s.frame_ids
+        drive = s.drive_frames()
+        ids = drive or s.frame_ids
         if s.current not in ids or ids.index(s.current) == 0:
-            s.log.warning("there is no previous picture to copy labels from")
+            where = "it is the first frame of its drive" if drive else "it is the first picture"
+            s.log.warning(f"there is no previous frame to copy labels from ({where})")
             return
         prev = ids[ids.index(s.current) - 1]
         labels = s.mask("current", prev)

@@ -150,6 +150,15 @@ def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: P
     assert [r["frame"] for r in rows] == e5
     assert {r["source"] for r in rows} == {ws.frames[e5[0]].drive}
 
+    # copy labels from the previous frame: the drive's previous frame, never another drive's last one
+    s.set_frame(e5[5])
+    window.editing.copy_previous()
+    assert (s.mask("current") == read_mask(ws.mask_path(e5[4], "predicted"))).all()
+    window.editing.undo()
+    s.set_frame(_names(drives, "0001TP_")[0])
+    window.editing.copy_previous()
+    assert "first frame of its drive" in window.log.entries[-1].text
+
 
 def test_range_without_a_drive_is_a_message(window, drives: Path) -> None:
     assert window.open_path(drives)
