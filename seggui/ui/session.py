@@ -256,7 +256,9 @@ class Session(QObject):
         self.leaving.emit()
         self.workspace, self.source = ws, source
         self.close_videos()
-        self._videos.update(videos or {})
+        for key, cache in (videos or {}).items():
+            self._videos[key] = cache
+            self._own_fps(key, cache.source)
         self._cache.clear()
         self._matrices.clear()
         self._versions.clear()
@@ -398,6 +400,32 @@ class Session(QObject):
         same = [(r.index or 0, f) for f, r in ws.frames.items() if r.drive == key]
         return [f for _i, f in sorted(same)]
 
+    def drive_fps(self, frame_id: str | None = None) -> float | None:
+        """The frame rate of a frame's drive: the one set in the window, else the source's own."""
+        src = self.video(frame_id)
+        return float(src.fps) if src is not None and src.fps else None
+
+    def set_drive_fps(self, fps: float, frame_id: str | None = None) -> None:
+        """Set a drive's frame rate (an image sequence carries none); kept in the workspace settings."""
+        ws, fid = self._need_workspace(), frame_id or self.current
+        key = ws.frames[fid].drive if fid in ws.frames else None
+        if key is None:
+            raise BadInputError(ws.root, "a frame rate belongs to a drive: go to a frame of one first")
+        if not fps > 0:
+            raise BadInputError(ws.root, f"a frame rate must be positive, not {fps}")
+        ws.settings.setdefault("drive_fps", {})[key] = float(fps)
+        ws.save()
+        src = self.video(fid)
+        if src is not None:
+            src.fps = float(fps)
+
+    def _own_fps(self, key: str, src: Source) -> Source:
+        """`src` with the rate the analyst set for its drive, if any."""
+        fps = (self.workspace.settings.get("drive_fps") or {}).get(key) if self.workspace else None
+        if isinstance(fps, int | float) and fps > 0:
+            src.fps = float(fps)
+        return src
+
     def _drive_cache(self, fid: str) -> FrameCache | None:
         """The frame cache over the drive of `fid`: one open source per video or image sequence."""
         assert self.workspace is not None
@@ -412,7 +440,7 @@ class Session(QObject):
                 return None
             if src.warning:
                 self.log.warning(src.warning)
-            self._videos[key] = FrameCache(src, VIDEO_CACHE_BYTES)
+            self._videos[key] = FrameCache(self._own_fps(key, src), VIDEO_CACHE_BYTES)
         return self._videos[key]
 
     def _video_frame(self, fid: str, rec: FrameRecord) -> np.ndarray | None:

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 from seggui.core.workspace import FrameStatus
 from seggui.ui.frame_browser import STATUS_COLORS
@@ -106,21 +114,28 @@ class Timeline(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.label = QLabel("")
         self.label.setMinimumWidth(190)
+        self.fps_box = QDoubleSpinBox()
+        self.fps_box.setRange(0.1, 1000.0)
+        self.fps_box.setDecimals(2)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setKeyboardTracking(False)
+        self.fps_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.fps_box.setToolTip("Frame rate of this drive: play speed, the time shown and the overlay "
+                                "video's rate. An image sequence carries none (30 is assumed): set its "
+                                "real rate here; it is kept with the workspace.")
+        self.fps_box.valueChanged.connect(self._on_fps)
         self.strip = StatusStrip()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
-        row = QHBoxLayout()
-        row.addWidget(self.play_button)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.label)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(4, 2, 4, 2)
-        col.setSpacing(1)
-        col.addLayout(row)
-        strip_row = QHBoxLayout()
-        strip_row.setContentsMargins(self.play_button.sizeHint().width() + 6, 0, 196, 0)
-        strip_row.addWidget(self.strip)
-        col.addLayout(strip_row)
+        grid = QGridLayout(self)  # the strip sits in the slider's column, so frame x lines up with it
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setVerticalSpacing(1)
+        grid.addWidget(self.play_button, 0, 0)
+        grid.addWidget(self.slider, 0, 1)
+        grid.addWidget(self.label, 0, 2)
+        grid.addWidget(self.fps_box, 0, 3)
+        grid.addWidget(self.strip, 1, 1)
+        grid.setColumnStretch(1, 1)
         session.opened.connect(self._rebuild)
         session.frameChanged.connect(self._on_frame)
         self._status_timer = QTimer(self)  # a drive-wide run changes statuses per frame: repaint in bursts
@@ -133,8 +148,20 @@ class Timeline(QWidget):
     # ------------------------------------------------------------------ state
     @property
     def fps(self) -> float:
-        src = self.session.video(self.frames[0]) if self.frames else None
-        return float(src.fps) if src is not None and src.fps else 10.0
+        return (self.session.drive_fps(self.frames[0]) if self.frames else None) or 10.0
+
+    def set_fps(self, fps: float) -> None:
+        """The drive's frame rate (kept in the workspace); play restarts at the new rate."""
+        self.fps_box.setValue(fps)
+
+    def _on_fps(self, value: float) -> None:
+        if not self.frames or abs(value - self.fps) < 1e-9:
+            return
+        self.session.set_drive_fps(value, self.frames[0])
+        if self.is_playing():
+            self.timer.start(max(1, round(1000 / self.fps)))
+        self.fps_box.clearFocus()
+        self._on_frame(self.session.current or "")
 
     @property
     def position(self) -> int:
@@ -162,6 +189,9 @@ class Timeline(QWidget):
             self.slider.blockSignals(False)
             self.mark_start = self.mark_end = None
             self.strip.set_marked(None)
+            self.fps_box.blockSignals(True)
+            self.fps_box.setValue(self.fps)
+            self.fps_box.blockSignals(False)
             self._refresh_status()
         self.setEnabled(bool(self.frames))
         if not self.frames:
@@ -175,8 +205,7 @@ class Timeline(QWidget):
         t = pos / self.fps
         marked = self.marked_range()
         span = f" · range {marked[0]}–{marked[1]}" if marked and self.has_marks() else ""
-        self.label.setText(f"frame {pos} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f} "
-                           f"· {self.fps:g} fps{span}")
+        self.label.setText(f"frame {pos} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f}{span}")
 
     def _refresh_status(self) -> None:
         self.strip.set_codes(*status_codes(self.session, self.frames))

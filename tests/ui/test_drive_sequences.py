@@ -64,6 +64,16 @@ def test_a_sequence_folder_opens_as_drives_with_a_timeline(qtbot, window, drives
     assert s.current == e5[-1]
     s.set_frame(tp[3])
     assert tl.frames == tp and tl.position == 3
+
+    # a sequence carries no frame rate: 30 is assumed until the analyst types the real one
+    assert tl.fps == 30 and tl.fps_box.value() == 30 and "0:00.10" in tl.label.text()
+    tl.fps_box.setValue(1.0)
+    assert tl.fps == 1.0 and "0:03.00" in tl.label.text()
+    s.set_frame(e5[0])
+    assert tl.fps == 30  # the other drive keeps its own
+    assert window.open_path(drives)  # kept with the workspace
+    s.set_frame(tp[3])
+    assert tl.fps == 1.0 and tl.fps_box.value() == 1.0
     s.set_frame("overview")
     assert not tl.isEnabled() and not window.drive_dock.isVisible()
 
@@ -143,6 +153,12 @@ def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: P
         assert export_overlay_video(s, window.runner, out)
     with open_source(out) as src:
         assert len(src) == PER_DRIVE and src.frame_size == (360, 480)
+        assert src.fps == pytest.approx(30.0)
+    window.timeline.set_fps(5.0)  # the rate typed for the sequence is the overlay video's
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert export_overlay_video(s, window.runner, out.with_name("slow.mp4"))
+    with open_source(out.with_name("slow.mp4")) as src:
+        assert len(src) == PER_DRIVE and src.fps == pytest.approx(5.0)
     table = tmp_path / "out" / "area.csv"
     with qtbot.waitSignal(window.runner.finished, timeout=60000):
         assert export_area_csv(s, window.runner, table)
