@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from seggui.core.errors import SegguiError
 from seggui.core.jobs import Progress
-from seggui.core.workspace import Workspace
+from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui.messages import MessageLog
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.qtutil import figures_table
@@ -195,8 +195,15 @@ class RetrainPanel(QWidget):
             self.runner.cancel()
 
     def promote(self) -> bool:
-        """Make the new card the workspace model, show it in the picker, then re-predict."""
-        from seggui.training.retrain_versions import promote, repredict_job
+        """Make the new card the workspace model, show it in the picker, then re-predict.
+
+        The re-predict goes through the window's own inference (`Inference.run`):
+        results land on the main thread in the session's workspace, which never
+        lets a prediction replace a frame corrected meanwhile, so the analyst
+        may go on painting while it runs; no second workspace object writes
+        seggui.json behind the session's back, and nothing needs reloading.
+        """
+        from seggui.training.retrain_versions import promote
 
         ws = self.session.workspace
         if self.result is None or ws is None or self.runner.is_running():
@@ -207,11 +214,21 @@ class RetrainPanel(QWidget):
             return self._refuse(str(exc), "failed")
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
-        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the frames not yet corrected")
-        root, backend, device = ws.root, self.backend, self.device
+        todo = ws.frames_with_status(FrameStatus.NONE, FrameStatus.PREDICTED)
+        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames "
+                      "not yet corrected")
         self.stage = "repredict"
-        return self.runner.start("Re-predicting with the new model",
-                                 lambda t: repredict_job(Workspace.open(root), backend, device, t))
+        try:
+            started = self.picker.inference.run("frames", todo)
+        except SegguiError as exc:
+            self.stage = None
+            return self._refuse(f"{exc}\nThe new model is in use; run it again from the Model menu.",
+                                "failed")
+        if not started:
+            self.stage = None
+            self.status.setText(f"{self.result.card_dir.name} is the workspace model.")
+            self._end("promoted")
+        return started
 
     def rollback(self) -> bool:
         """Switch the workspace (and the picker) back to the version chosen in the combo."""
@@ -267,8 +284,8 @@ class RetrainPanel(QWidget):
                                 + (f" ({d:+.3f})" if d is not None else ""))
             self._end("compared")
         elif stage == "repredict":
-            self.log.info(f"re-predicted {result} uncorrected frames with the new model")
-            self._reload()
+            done = result.get("predicted", 0) if isinstance(result, dict) else result
+            self.log.info(f"re-predicted {done} uncorrected frames with the new model")
             self.status.setText(f"{self.result.card_dir.name} is the workspace model.")
             self._end("promoted")
 
@@ -339,17 +356,6 @@ class RetrainPanel(QWidget):
             if pts:
                 self.plot.plot([a for a, _b in pts], [b for _a, b in pts], name=name,
                                pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color)
-
-    def _reload(self) -> None:
-        """Re-open the workspace so the re-predicted masks (written by the job) are read again."""
-        s, current = self.session, self.session.current
-        try:
-            s.open_path(s.source or s.workspace.root)
-        except SegguiError as exc:
-            self.log.report(exc)
-            return
-        if current and current in s.frame_ids:
-            s.set_frame(current)
 
     def _fill_versions(self) -> None:
         from seggui.training.retrain_versions import list_versions

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import cv2
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from seggui.core.images import list_images, read_image, write_image
 from seggui.core.jobs import Progress, run_job
 from seggui.core.masks import read_mask
-from seggui.core.workspace import Workspace
+from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui.retrain_panel import AdvancedDialog
 
 HW = (96, 128)
@@ -93,13 +93,33 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert panel.comparison.to_dict()["rows"] == d["rows"]
     assert window.session.workspace.model == str(card)  # nothing switches before Promote
 
-    assert click(qtbot, panel, panel.promote_button) == "promoted", panel.message.text()
+    # promote, and paint a frame that is due for re-predicting while the re-predict runs
+    s = window.session
+    truth_frames = sorted(s.workspace.frames)[4:]
+    s.set_frame(truth_frames[0])
+    window.editing.set_tool("brush")
+    canvas = window.view.canvas
+    pts = [canvas.map_from_image(QPointF(x, 40.5)).toPoint() for x in (20.5, 60.5, 100.5)]
+    with qtbot.waitSignal(panel.done, timeout=90000) as blocker:
+        qtbot.mouseClick(panel.promote_button, Qt.MouseButton.LeftButton)
+        assert panel.stage == "repredict"
+        qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pts[0])
+        for p in pts[1:]:
+            qtbot.mouseMove(canvas.viewport(), p)
+        qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pts[-1])
+    assert blocker.args[0] == "promoted", panel.message.text()
+    window.editing.finish()
     assert Workspace.open(ws.root).model == str(new_dir.resolve())
     assert window.inference.card.ref == "tiny-camvid@2"
     assert window.model_picker.combo.currentData().folder == new_dir
-    truth_frames = sorted(window.session.workspace.frames)[4:]
-    # re-predicted by the new model, and the session reloaded them
-    assert {window.session.record(f).model for f in truth_frames} == {"tiny-camvid@2"}
+    # the other frame was re-predicted by the new model; the painted one kept the analyst's work
+    assert s.record(truth_frames[1]).model == "tiny-camvid@2"
+    assert s.record(truth_frames[1]).status == FrameStatus.PREDICTED
+    on_disk = Workspace.open(ws.root)
+    assert on_disk.frames[truth_frames[0]].status == FrameStatus.CORRECTED
+    painted = on_disk.read_mask(truth_frames[0], "corrected")
+    assert painted is not None and (painted[40, 20:100] == s.active_class).all()
+    assert on_disk.frames[truth_frames[1]].model == "tiny-camvid@2"
 
     panel.versions.setCurrentIndex(panel.versions.findData("tiny-camvid"))
     qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
