@@ -25,8 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "sequence (quote it), a video, or a workspace folder")
     p.add_argument("--gt", metavar="MASKS", help="ground-truth masks: a folder matched by file name")
     p.add_argument("--model", metavar="CARD", help="a model card folder, model.json or .onnx to select")
-    p.add_argument("--pictures", action="store_true",
-                   help="open a folder's numbered pictures one by one (an aerial survey), not as drives")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--pictures", action="store_true",
+                     help="open a folder's numbered pictures one by one (an aerial survey), not as drives")
+    how.add_argument("--drives", action="store_true",
+                     help="open a folder's numbered pictures as drives again after --pictures "
+                     "(without either flag, a folder opens the way it was opened last)")
     p.set_defaults(func=run)
 
 
@@ -35,4 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     path = getattr(args, "path", None)
     return main([path] if path else [], getattr(args, "gt", None), getattr(args, "model", None),
-                pictures=True if getattr(args, "pictures", False) else None)
+                pictures=_pictures(args))
+
+
+def _pictures(args: argparse.Namespace) -> bool | None:
+    """True for --pictures, False for --drives, None (as last time) for neither."""
+    if getattr(args, "pictures", False):
+        return True
+    return False if getattr(args, "drives", False) else None

@@ -236,13 +236,48 @@ class Workspace:
         treats them like video frames: timeline, play, drive-wide runs.
         """
         ref = self._ref(Path(folder))
+        pairs = list(zip([Path(f) for f in files], names, strict=True))
+        for path, fid in pairs:  # refuse before changing anything: never half a drive
+            rec = self.frames.get(fid)
+            if rec is not None and rec.image is not None and rec.image != self._ref(path):
+                raise BadInputError(path, f"frame id {fid!r} already names {rec.image} in this workspace; "
+                                    "the sequence is not opened as a drive")
         recs = []
-        for i, (path, fid) in enumerate(zip(files, names, strict=True)):
+        for i, (path, fid) in enumerate(pairs):
             rec = self.add_image(path, frame_id=fid)
             rec.source, rec.index, rec.pattern = ref, i, pattern
             recs.append(rec)
         self.save()
         return recs
+
+    def reconcile_folder(self, folder: str | Path, present: set[str]) -> tuple[list[str], list[str]]:
+        """Bring the frames that came from `folder` in line with what it holds now.
+
+        `present` are the frame ids just registered from it. Any other frame
+        of this folder left its drive (a sequence that shrank below the
+        minimum, a file renamed): it is detached, a lone picture again. One
+        whose picture is gone is dropped when it holds no work of the analyst
+        (no correction, no ground truth), else kept so nothing is lost.
+        Returns (dropped ids, kept ids whose picture is missing); saves.
+        """
+        where = Path(folder).resolve()
+        dropped, missing = [], []
+        for fid, rec in list(self.frames.items()):
+            if fid in present or rec.image is None:
+                continue
+            image = self._resolve(rec.image)
+            if image.parent.resolve() != where:
+                continue
+            rec.source = rec.index = rec.pattern = None
+            if image.exists():
+                continue
+            if rec.status in (FrameStatus.NONE, FrameStatus.PREDICTED) and not rec.has_gt:
+                del self.frames[fid]
+                dropped.append(fid)
+            else:
+                missing.append(fid)
+        self.save()
+        return dropped, missing
 
     def drives(self) -> dict[str, list[str]]:
         """Frame ids of each drive (see `FrameRecord.drive`), in frame order."""

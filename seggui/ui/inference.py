@@ -121,8 +121,12 @@ class Inference(QObject):
         self.card: ModelCard | None = None
         self.predictor: Any = None
         self.last_result: dict[str, int] | None = None
+        self.run_root: Path | None = None  # the workspace a running prediction job writes into
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
+        for signal in (runner.failed, runner.cancelled):
+            signal.connect(self._on_ended)
+        session.opened.connect(self._on_opened)
 
     def describe(self) -> str:
         """The status-bar text: model name, backend and device once loaded."""
@@ -172,7 +176,10 @@ class Inference(QObject):
         card, predictor = self.card, self.predictor
         only = items[0][0] if items else s.current
         title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
-        return self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
+        started = self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
+        if started:
+            self.run_root = s.workspace.root
+        return started
 
     def _plan(self, ids: list[str], resume: bool) -> tuple[list[tuple[str, Path]], list[VideoRun], int]:
         """(pictures, drive runs with frame indices, frames skipped as already done by this model)."""
@@ -211,10 +218,26 @@ class Inference(QObject):
                 self.predictor = data["predictor"]
                 self.predictorReady.emit(self.predictor.describe())
                 self.modelChanged.emit()
-        elif "labels" in data:
+        elif "labels" in data and self._same_workspace():
             self.session.apply_prediction(data["frame"], data["labels"], data["confidence"], data["model"])
 
+    def _same_workspace(self) -> bool:
+        """Whether the run's results still belong to the open workspace (never write into another one)."""
+        ws = self.session.workspace
+        return ws is not None and self.run_root is not None and ws.root == self.run_root
+
+    def _on_opened(self) -> None:
+        """Another workspace opened while a prediction runs: stop it; its frames resume next time."""
+        if self.run_root is not None and self.runner.is_running() and not self._same_workspace():
+            self.session.log.info(f"{self.runner.title} stopped: another workspace was opened "
+                                  "(frames already predicted are kept; run again to resume)")
+            self.runner.cancel()
+
+    def _on_ended(self, *_: object) -> None:
+        self.run_root = None
+
     def _on_finished(self, result: Any) -> None:
+        self.run_root = None
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""

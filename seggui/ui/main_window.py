@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Open a folder of pictures or a workspace",
                                                 self.recent.last_dir())
         if path:
-            self.open_path(path)
+            self.open_path(path, pictures=False)  # as the action says: numbered runs become drives
 
     def open_pictures_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a folder as separate pictures (no drives)",

@@ -217,17 +217,18 @@ class Session(QObject):
 
     def _open_pictures(self, folder: Path, pictures: list[Path], sequences: list[FolderSource],
                        key: Path | None = None, open_as: str | None = None) -> None:
-        """Pictures and image sequences into the managed workspace of `key` (default: `folder`)."""
+        """Pictures and image sequences into the managed workspace of `key` (default: `folder`).
+
+        Sequences go first: their frame ids are their sources' frame names,
+        which drive runs match on; a loose picture whose stem a sequence
+        already uses gets `<stem>_<ext>`. Frames that left the folder since the
+        last open are reconciled (`Workspace.reconcile_folder`).
+        """
         key = key or folder
         root = self.managed_root(key)
         new = not (root / WORKSPACE_FILE).exists()
         ws = Workspace.create(root, self.guess_classes(folder)) if new else Workspace.open(root)
-        for pic in pictures:
-            try:
-                ws.add_image(pic)
-            except BadInputError as exc:
-                self.log.report(exc)
-        stems = [p.stem for p in pictures]
+        taken: set[str] = set()
         drives: dict[str, FrameCache] = {}
         for seq in sequences:
             if seq.warning:
@@ -239,15 +240,30 @@ class Session(QObject):
                 self.log.report(exc)
                 continue
             drives[str(recs[0].drive)] = FrameCache(seq, VIDEO_CACHE_BYTES)
-            stems += names
+            taken.update(names)
             self.log.info(f"{seq.path.name}/{seq.pattern or ''}: {len(seq)} frames opened as a drive")
+        for pic in pictures:
+            fid = pic.stem if pic.stem not in taken else f"{pic.stem}_{pic.suffix.lstrip('.').lower()}"
+            try:
+                ws.add_image(pic, frame_id=fid)
+                taken.add(fid)
+            except BadInputError as exc:
+                self.log.report(exc)
+        if folder.is_dir():
+            dropped, missing = ws.reconcile_folder(folder, taken)
+            if dropped:
+                self.log.info(f"{len(dropped)} frames whose pictures left {folder} were dropped "
+                              f"(first: {dropped[0]}; they held no correction or ground truth)")
+            if missing:
+                self.log.warning(f"{folder}: the pictures of {len(missing)} frames with corrections or "
+                                 f"ground truth are gone (first: {missing[0]}); their masks are kept")
         ws.settings["opened_from"] = str(key.resolve())
         if open_as:
             ws.settings["open_as"] = open_as
         ws.save()
         if new:
             for gt_dir in ground_truth_candidates(folder):
-                self._import_gt(ws, gt_dir, stems)
+                self._import_gt(ws, gt_dir, sorted(taken))
                 break
         self._set_workspace(ws, key, drives)
 

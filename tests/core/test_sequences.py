@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seggui.core.errors import BadInputError
 from seggui.core.images import write_image
 from seggui.core.media import FolderSource, open_source
 from seggui.core.media.sequences import (
@@ -114,3 +115,46 @@ def test_workspace_keeps_sequence_frames_as_pictures_of_a_drive(tmp_path: Path) 
         again.open_drive("map")
     again.add_image(files[3])  # re-added as a lone picture: it leaves the drive
     assert again.frames["d_03"].drive is None and len(again.drives()[key]) == 11
+
+
+def test_mixed_case_extensions_are_one_sequence(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"s_{i:03d}.png" for i in range(7)] + [f"s_{i:03d}.PNG" for i in range(7, 14)])
+    (q,), loose = find_sequences(tmp_path)
+    assert len(q) == 14 and loose == []
+    assert FolderSource(q.folder, q.pattern).files == list(q.files)
+
+
+def test_a_glob_is_one_drive_never_two_mixed(tmp_path: Path) -> None:
+    _pictures(tmp_path, [f"{i:010d}.png" for i in range(12)] + [f"cam_{i:04d}.png" for i in range(12)]
+              + [f"cam_b{i:03d}.png" for i in range(12)])
+    seqs, loose = find_sequences(tmp_path)
+    assert [(q.prefix, len(q)) for q in seqs] == [("", 12), ("cam_", 12), ("cam_b", 12)] and loose == []
+    for q in seqs:  # each folder-made pattern selects its own sequence, even "*.png" and "cam_*.png"
+        assert FolderSource(tmp_path, q.pattern).files == list(q.files)
+    with pytest.raises(BadInputError, match=r"'cam\*' matches 2 image sequences: cam_…\.png \(12 frames\), "
+                       r"cam_b…\.png \(12 frames\)"):
+        FolderSource(tmp_path, "cam*")
+    assert len(FolderSource(tmp_path, "cam_b*")) == 12
+
+
+def test_a_sequence_clashing_with_a_picture_id_is_refused_whole(tmp_path: Path) -> None:
+    files = _pictures(tmp_path / "f", [f"cam_{i:04d}.png" for i in range(12)])
+    other = _pictures(tmp_path / "g", ["cam_0005.jpg"])[0]
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    ws.add_image(other)
+    with pytest.raises(BadInputError, match="'cam_0005' already names"):
+        ws.add_sequence_frames(tmp_path / "f", "cam_*.png", files, [p.stem for p in files])
+    assert list(ws.frames) == ["cam_0005"] and ws.drives() == {}
+
+
+def test_reconcile_detaches_and_drops_frames_that_left_the_folder(tmp_path: Path) -> None:
+    files = _pictures(tmp_path / "f", [f"d_{i:02d}.png" for i in range(12)])
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    ws.add_sequence_frames(tmp_path / "f", "d_*.png", files, [p.stem for p in files])
+    ws.write_mask("d_03", "corrected", np.zeros((8, 12), np.uint8))
+    for i in (2, 3):
+        files[i].unlink()
+    present = {p.stem for p in files if p.exists()} - {"d_11"}  # d_11 is still there but not re-registered
+    dropped, missing = ws.reconcile_folder(tmp_path / "f", present)
+    assert dropped == ["d_02"] and missing == ["d_03"]  # the corrected one is kept, its picture gone
+    assert "d_02" not in ws.frames and ws.frames["d_03"].drive is None and ws.frames["d_11"].drive is None

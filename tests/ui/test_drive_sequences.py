@@ -134,9 +134,13 @@ def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: P
     with qtbot.waitSignal(window.runner.finished, timeout=120000):
         assert run_range(window, 6, 9)
     assert window.inference.last_result == {"predicted": 2, "failed": 0}
+    s.set_frame(e5[0])
+    window.activateWindow()  # the range dialog had the focus: shortcuts go to the active window
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     with qtbot.waitSignal(window.runner.finished, timeout=120000):
         assert run_drive(window)
         qtbot.keyClick(window, Qt.Key.Key_D)  # browsable while it runs
+        assert window.runner.is_running() and s.current == e5[1]
     assert window.inference.last_result == {"predicted": PER_DRIVE - 7, "failed": 0}
     assert all(ws.frames[f].status == FrameStatus.PREDICTED for f in e5)
     assert read_mask(ws.mask_path(e5[0], "predicted")).shape == (360, 480)
@@ -181,3 +185,57 @@ def test_range_without_a_drive_is_a_message(window, drives: Path) -> None:
     window.session.set_frame("overview")
     assert not run_range_dialog(window)
     assert "go to a frame of a drive first" in window.log.entries[-1].text
+
+
+def _copy_frames(camvid: Path, dest: Path, names: list[str]) -> list[Path]:
+    """Real (not linked) copies of CamVid frames, since the test deletes some of them."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    src = sorted((camvid / "train").glob("0016E5_*.png"))
+    return [Path(shutil.copyfile(p, dest / n)) for p, n in zip(src, names, strict=False)]
+
+
+def test_reopening_a_changed_folder_leaves_no_ghost_frames(window, camvid: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "changing"
+    files = _copy_frames(camvid, folder, [f"g_{i:04d}.png" for i in range(14)])
+    s = window.session
+    assert window.open_path(folder)
+    assert len(s.workspace.drives()) == 1
+    files[2].unlink()
+    assert window.open_path(folder)
+    (frames,) = s.workspace.drives().values()
+    assert len(frames) == 13 and "g_0002" not in s.frame_ids
+    assert [s.record(f).index for f in frames] == list(range(13))
+    s.set_frame(frames[0])
+    assert window.timeline.frames == frames
+    for p in files[3:8]:  # below ten frames: the rest are pictures again, no drive left behind
+        p.unlink()
+    assert window.open_path(folder)
+    assert s.workspace.drives() == {} and len(s.frame_ids) == 8
+    assert any("were dropped" in m.text for m in window.log.entries)
+
+
+def test_a_loose_picture_sharing_a_frame_stem_gets_its_own_id(window, camvid: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "clash"
+    _copy_frames(camvid, folder, [f"cam_{i:04d}.png" for i in range(12)])
+    _copy_frames(camvid, folder, ["cam_0005.jpg"])  # a PNG's bytes under .jpg: still a readable picture
+    s = window.session
+    assert window.open_path(folder)
+    (frames,) = s.workspace.drives().values()
+    assert len(frames) == 12 and "cam_0005" in frames
+    assert s.record("cam_0005_jpg").drive is None and s.workspace.image_path("cam_0005_jpg").suffix == ".jpg"
+
+
+def test_opening_another_workspace_stops_a_drive_run(qtbot, window, drives: Path, tiny_card: Path,
+                                                      camvid_folder: Path) -> None:
+    assert window.open_path(drives)
+    assert window.model_picker.open_card(tiny_card) is not None
+    first = window.session.workspace.root
+    window.session.set_frame(_names(drives, "0016E5_")[0])
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60000):
+        assert run_drive(window)
+        assert window.open_path(camvid_folder)
+    assert window.session.workspace.root != first
+    assert all(r.status == FrameStatus.NONE for r in window.session.workspace.frames.values())
+    assert any("another workspace was opened" in m.text for m in window.log.entries)

@@ -195,6 +195,8 @@ def test_open_command_is_registered_and_passes_its_arguments(monkeypatch) -> Non
     assert calls == [(["pics"], "masks", "card", {"pictures": None})]
     assert cli.main(["open", "survey", "--pictures"]) == 0
     assert calls[-1] == (["survey"], None, None, {"pictures": True})
+    assert cli.main(["open", "survey", "--drives"]) == 0
+    assert calls[-1] == (["survey"], None, None, {"pictures": False})
     assert cli.main([]) == 0  # no subcommand: the window, with nothing to open
     assert calls[-1] == ([], None, None, {"pictures": None})
 

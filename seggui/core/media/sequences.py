@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import fnmatchcase
 from pathlib import Path
 
+from seggui.core.errors import BadInputError
 from seggui.core.images import list_images
 
 MIN_SEQUENCE_FRAMES = 10  # a folder's numbered pictures count as a drive from this many on
@@ -107,21 +108,52 @@ def find_sequences(folder: str | Path, min_frames: int = MIN_SEQUENCE_FRAMES
     return split_sequences(list_images(Path(folder)), min_frames)
 
 
+def _matches(path: Path, pattern: str) -> bool:
+    """fnmatch on the name or the stem, ignoring case (`.PNG` and `.png` are one sequence)."""
+    pat = pattern.lower()
+    return fnmatchcase(path.name.lower(), pat) or fnmatchcase(path.stem.lower(), pat)
+
+
+def _group(path: Path) -> tuple[str, str] | None:
+    m = _NUMBERED.match(path.stem)
+    return (m.group("prefix"), path.suffix.lower()) if m else None
+
+
 def sequence_files(folder: Path, pattern: str | None) -> tuple[list[Path], list[Path]]:
     """(the frames of `folder` selected by `pattern` in frame order, matching pictures left out).
 
     Without a pattern every picture is a frame, in natural name order. With
-    one (`0016E5_*`, or an `ImageSequence.pattern`), the matching pictures
-    that end in a frame number are the frames, ordered by that number; a
-    matching picture without one (`0016E5_notes.png`) is left out and
-    returned so the caller can say so, rather than shifting every frame index.
+    one (`0016E5_*`, or an `ImageSequence.pattern`; case is ignored), the
+    matching pictures that end in a frame number are the frames, ordered by
+    that number. A matching picture without one (`0016E5_notes.png`) is left
+    out and returned, so the caller can say so rather than shift every frame
+    index; not for a pattern naming its sequence exactly, as the folder's own
+    `ImageSequence.pattern` does: there it is one of the folder's pictures.
+    A pattern is one drive: when its matches belong to several sequences
+    (`0*` over CamVid's 0001TP_, 0006R0_f and 0016E5_), the one it names
+    exactly is taken and the others are not frames; a pattern naming none of
+    them is refused, listing them.
     """
     files = list_images(folder)
     if not pattern:
         return sorted(files, key=natural_key), []
-    files = [p for p in files if fnmatch(p.name, pattern) or fnmatch(p.stem, pattern)]
-    numbered = [p for p in files if frame_number(p) is not None]
-    if not numbered:
+    files = [p for p in files if _matches(p, pattern)]
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for p in files:
+        key = _group(p)
+        if key is not None:
+            groups.setdefault(key, []).append(p)
+    if not groups:
         return sorted(files, key=natural_key), []
-    strays = sorted((p for p in files if frame_number(p) is None), key=natural_key)
+    named = [k for k in groups if f"{escape_glob(k[0])}*{escape_glob(k[1])}".lower() == pattern.lower()]
+    if len(groups) == 1 and not named:
+        (numbered,) = groups.values()
+        strays = sorted((p for p in files if _group(p) is None), key=natural_key)
+    else:  # a pattern naming its sequence exactly: unnumbered matches are the folder's loose pictures
+        if len(named) != 1:
+            listed = ", ".join(f"{prefix or '(no prefix)'}…{ext} ({len(v)} frames)"
+                               for (prefix, ext), v in sorted(groups.items()))
+            raise BadInputError(folder, f"'{pattern}' matches {len(groups)} image sequences: {listed}; "
+                                "give a pattern that selects one, such as PREFIX*")
+        numbered, strays = groups[named[0]], []
     return sorted(numbered, key=lambda p: (frame_number(p), p.name)), strays
