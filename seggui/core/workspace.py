@@ -338,8 +338,18 @@ class Workspace:
         A prediction never downgrades a corrected or reviewed frame; a
         correction marks the frame corrected (a reviewed frame stays reviewed).
         """
-        rec = self._record(frame_id)
+        self._record(frame_id)  # an unknown frame is refused before anything is written
         path = write_mask(self.mask_path(frame_id, kind), mask)
+        self.record_mask(frame_id, kind, model, save)
+        return path
+
+    def record_mask(self, frame_id: str, kind: str, model: str | None = None, save: bool = True) -> None:
+        """Move a frame's status along for a mask of `kind` just written to `mask_path` (see write_mask).
+
+        Separate from the write so the file can be written on a worker thread
+        and the workspace, which is not thread-safe, updated on its owner's.
+        """
+        rec = self._record(frame_id)
         if kind == "predicted":
             rec.model = model or self.model
             if rec.status == FrameStatus.NONE:
@@ -351,7 +361,6 @@ class Workspace:
             rec.has_gt = True
         if save:
             self.save()
-        return path
 
     def set_status(self, frame_id: str, status: FrameStatus | str) -> None:
         """Set a frame's status (e.g. mark reviewed) and save."""

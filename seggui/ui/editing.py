@@ -10,9 +10,11 @@ After every change it:
 - tells the panels (`Session.editChanged`, at most ~30 times a second while
   a stroke is drawn, at once when it ends) so IoU and m² follow the brush
   from the incrementally updated matrix and counts,
-- schedules the autosave (300 ms after the last edit; a new stroke or
-  leaving the picture writes a pending save at once, so a crash loses at most
-  the stroke being drawn), and a "settled" signal when editing pauses, for
+- schedules the autosave (300 ms after the last edit, or when the next
+  stroke starts), encoded and written on a worker thread
+  (`seggui.ui.save_worker`) so the next stroke never waits for it; leaving
+  the picture, Ctrl+S and mark reviewed write at once. A crash loses at most
+  the stroke being drawn. And a "settled" signal when editing pauses, for
   the figures that need a whole pass (region counts).
 """
 
@@ -28,6 +30,7 @@ from seggui.core.errors import SegguiError
 from seggui.core.errorview import error_rgba, label_rgba
 from seggui.core.workspace import FrameStatus
 from seggui.ui.canvas_tools import FillTool, NavigateTool, PaintTool, PickerTool, PolygonTool
+from seggui.ui.save_worker import SaveWorker
 from seggui.ui.session import Session
 from seggui.ui.view_panel import ViewPanel
 
@@ -66,7 +69,10 @@ class EditController(QObject):
         self.saver: AutoSave | None = None
         self.last_error = ""
         self._previous_tool = "brush"
-        self._save_timer = self._timer(SAVE_DELAY_MS, self.flush)
+        self.writer = SaveWorker(self)
+        self.writer.committed.connect(self._on_committed)
+        self._status_before: FrameStatus | None = None
+        self._save_timer = self._timer(SAVE_DELAY_MS, self.flush_in_background)
         self._emit_timer = self._timer(EMIT_INTERVAL_MS, self._emit_now)
         self._settle_timer = self._timer(SETTLE_DELAY_MS, self._settle)
         self.tools = {"navigate": NavigateTool(self), "brush": PaintTool(self, erase=False),
@@ -172,9 +178,37 @@ class EditController(QObject):
         self.tools[self.tool].activate()
         self.stateChanged.emit()
 
-    def flush(self) -> bool:
-        """Write a pending autosave now; False when nothing was written (or the write failed)."""
+    def flush_in_background(self) -> bool:
+        """Start writing a pending autosave on the worker thread (the debounced save after a stroke)."""
+        saver = self.saver
+        if saver is None or not saver.pending:
+            return False
+        if self.writer.busy:
+            self._save_timer.start()  # the write in flight finishes first; try again shortly
+            return False
         self._save_timer.stop()
+        self._status_before = saver.workspace.frames[saver.frame_id].status
+        started = self.writer.submit(saver)
+        self.stateChanged.emit()
+        return started
+
+    def _on_committed(self, saver: AutoSave, error: str) -> None:
+        if error:
+            self.last_error = f"could not save the correction of {saver.frame_id}: {error}"
+            self.session.log.error(self.last_error)
+        elif saver.workspace.frames[saver.frame_id].status != self._status_before:
+            self.session.framesChanged.emit()
+        if saver is self.saver and saver.pending and not self._save_timer.isActive():
+            self._save_timer.start()  # edits made while it was writing
+        self.stateChanged.emit()
+
+    def flush(self) -> bool:
+        """Write a pending autosave now, on this thread; False when nothing was written (or it failed).
+
+        A background write in flight is finished first, so files land in order.
+        """
+        self._save_timer.stop()
+        self.writer.wait()
         saver = self.saver
         if saver is None or not saver.pending:
             return False
@@ -192,7 +226,7 @@ class EditController(QObject):
 
     @property
     def saved(self) -> bool:
-        return self.saver is None or not self.saver.pending
+        return self.saver is None or (not self.saver.pending and not self.writer.busy)
 
     # ------------------------------------------------------------- strokes
     def paint_value(self, erase: bool) -> int | None:
@@ -212,7 +246,7 @@ class EditController(QObject):
         if editor is None or value is None:
             return False
         if self._save_timer.isActive():
-            self.flush()  # the previous stroke reaches the disk before this one starts
+            self.flush_in_background()  # the previous stroke goes to disk while this one is drawn
         editor.begin_stroke(self.size, value, self.only_over())
         self._changed(editor.stroke_to(pos.x(), pos.y()), final=False)
         return True
@@ -284,6 +318,7 @@ class EditController(QObject):
             self._changed(editor.replace(pred))
             if self.saver is not None:
                 self._save_timer.stop()
+                self.writer.wait()
                 self.saver.save(force=True)
                 s.framesChanged.emit()
                 self.stateChanged.emit()
@@ -332,6 +367,7 @@ class EditController(QObject):
             return
         editor.end_stroke()
         self._save_timer.stop()
+        self.writer.wait()
         try:
             self.saver.mark_reviewed()
         except (OSError, SegguiError) as exc:

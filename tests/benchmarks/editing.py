@@ -18,6 +18,11 @@ CamVid photo scaled up; without ../shared/data it prints a "skipped" line.
 - (c) `stroke_full_*`: the same stroke where every segment recomputes the
   whole overlay layer (what a naive canvas does); fewer segments, as it is
   slow. `full_over_patch` is (c) / (b) per segment.
+- (d) `save_*`: what the autosave costs the window's thread per save, on
+  this 4096x4096 map and on an 8000x6000 aerial-sized one: a synchronous
+  save (PNG encode + atomic write + status) against the background path's
+  GUI-thread part (a snapshot copy into a reused buffer; the encode runs on
+  the worker). `save_sync_over_snapshot_*` is the ratio.
 
 Prints ONE JSON line.
 """
@@ -152,6 +157,36 @@ def canvas_strokes(labels: np.ndarray, gt: np.ndarray, picture: np.ndarray, segm
     return out
 
 
+def save_costs(labels: np.ndarray, repeats: int = 5) -> dict:
+    """(d): GUI-thread milliseconds of a synchronous save vs a background save's snapshot."""
+    from seggui.core.editing import AutoSave, Editor
+    from seggui.core.workspace import FrameRecord, Workspace
+
+    out: dict = {}
+    big = cv2.resize(labels, (8000, 6000), interpolation=cv2.INTER_NEAREST)
+    with tempfile.TemporaryDirectory() as d:
+        ws = Workspace.create(d, "camvid-11")
+        for name, lab in (("4096", labels), ("8000x6000", big)):
+            ws.frames[name] = FrameRecord(name)
+            editor = Editor(lab.copy(), ws.classes, None)
+            saver = AutoSave(ws, name, editor)
+            sync, snap, buf = [], [], None
+            for i in range(repeats):
+                editor.dab(100 + 10 * i, 100, 21, i % 11)
+                t0 = time.perf_counter()
+                saver.save()
+                sync.append(time.perf_counter() - t0)
+                editor.dab(200 + 10 * i, 200, 21, i % 11)
+                t0 = time.perf_counter()
+                _v, buf = saver.snapshot(buf)
+                snap.append(time.perf_counter() - t0)
+            s_ms, n_ms = float(np.median(sync)) * 1e3, float(np.median(snap)) * 1e3
+            out[f"save_sync_ms_{name}"] = round(s_ms, 2)
+            out[f"save_snapshot_ms_{name}"] = round(n_ms, 2)
+            out[f"save_sync_over_snapshot_{name}"] = round(s_ms / n_ms, 1)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--segments", type=int, default=200)
@@ -168,6 +203,7 @@ def main() -> int:
     result = {"label_map": f"{SIDE}x{SIDE} (CamVid val upscaled)", "brush_size": 51}
     result.update(core_dabs(labels, gt, args.dabs))
     result.update(canvas_strokes(labels, gt, picture, args.segments, args.full_segments))
+    result.update(save_costs(labels))
     result["python"] = sys.version.split()[0]
     result["cpu_threads"] = os.cpu_count()
     print(json.dumps(result))

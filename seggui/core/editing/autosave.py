@@ -6,13 +6,23 @@ previous correction or the new one on disk, never a torn PNG; it also moves
 the frame's status to "corrected" (a reviewed frame stays reviewed). The
 window calls `save` after every stroke (debounced) and before leaving a
 picture, so a crash loses at most the stroke being drawn.
+
+Encoding a large mask as PNG takes a while (0.4 s for 8000x6000), too long
+for the window's thread between two strokes. So a save also comes in three
+steps: `snapshot` (a copy of the labels at one version, on the editor's
+thread), `write_snapshot` (encode and atomic write, safe on a worker thread:
+it touches only the mask file) and `commit` (the status and seggui.json, on
+the workspace owner's thread again).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from seggui.core.editing.editor import Editor
+from seggui.core.masks import write_mask
 from seggui.core.workspace import FrameStatus, Workspace
 
 
@@ -40,6 +50,26 @@ class AutoSave:
         self.saved_version = version
         self.writes += 1
         return path
+
+    def snapshot(self, into: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+        """(version, a copy of the labels): `into`, when it has the right shape, is reused (no new pages)."""
+        labels = self.editor.labels
+        if into is None or into.shape != labels.shape or into.dtype != labels.dtype:
+            into = np.empty_like(labels)
+        np.copyto(into, labels)
+        return self.editor.version, into
+
+    def write_snapshot(self, labels: np.ndarray) -> Path:
+        """Write a snapshot as the correction file (atomic); thread-safe, the workspace is not touched."""
+        return write_mask(self.workspace.mask_path(self.frame_id, "corrected"), labels)
+
+    def commit(self, version: int) -> None:
+        """Record a written snapshot of `version`: the frame's status, seggui.json, what is on disk."""
+        if version <= self.saved_version and self.writes:
+            return  # an older snapshot than one already recorded (or recorded twice)
+        self.workspace.record_mask(self.frame_id, "corrected")
+        self.saved_version = max(self.saved_version, version)
+        self.writes += 1
 
     def mark_reviewed(self) -> Path | None:
         """Save the mask (always, so the retraining set has it) and mark the frame reviewed."""

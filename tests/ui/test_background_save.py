@@ -1,0 +1,84 @@
+"""The autosave writes on a worker thread: strokes go on while it encodes, files land in order."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+
+from seggui.core.editing import AutoSave
+from seggui.core.masks import read_mask
+from seggui.core.workspace import FrameStatus
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def _stroke(qtbot, canvas, y: float) -> None:
+    vp = canvas.viewport()
+    pts = [canvas.map_from_image(QPointF(x, y)).toPoint() for x in (20.5, 120.5, 220.5)]
+    qtbot.mousePress(vp, LEFT, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(vp, p)
+    qtbot.mouseRelease(vp, LEFT, pos=pts[-1])
+
+
+def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_folder: Path,
+                                                          monkeypatch) -> None:
+    assert window.open_path(camvid_folder)
+    ctrl, s, canvas = window.editing, window.session, window.view.canvas
+    ctrl.set_tool("brush")
+    gate, threads, versions = threading.Event(), [], []
+    real_write = AutoSave.write_snapshot
+
+    def slow_write(self, labels):  # noqa: ANN001, ANN202 - stands in for a long PNG encode
+        threads.append(threading.current_thread())
+        versions.append(labels.copy())
+        assert gate.wait(20)
+        return real_write(self, labels)
+
+    monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
+    _stroke(qtbot, canvas, 40.5)
+    qtbot.waitUntil(lambda: ctrl.writer.busy, timeout=3000)  # the debounced save started...
+    assert threads[0] is not threading.main_thread()  # ...on the worker thread
+    assert not ctrl.saved and "saving" in window.edit_toolbar.state.text()
+    first = versions[0]
+
+    _stroke(qtbot, canvas, 80.5)  # the window is free: a second stroke while the first is encoding
+    after_second = s.mask("current").copy()
+    assert not np.array_equal(after_second, first)
+    path = s.workspace.mask_path(s.current, "corrected")
+    assert not path.exists()  # nothing recorded before the write is done
+
+    gate.set()
+    qtbot.waitUntil(lambda: ctrl.saved, timeout=10000)  # the first lands, then the pending second one
+    assert len(versions) == 2 and np.array_equal(versions[1], after_second)
+    assert np.array_equal(read_mask(path), after_second)
+    assert s.record(s.current).status == FrameStatus.CORRECTED
+
+
+def test_a_synchronous_save_waits_for_the_write_in_flight(qtbot, window, camvid_folder: Path,
+                                                          monkeypatch) -> None:
+    assert window.open_path(camvid_folder)
+    ctrl, s, canvas = window.editing, window.session, window.view.canvas
+    ctrl.set_tool("brush")
+    gate = threading.Event()
+    real_write = AutoSave.write_snapshot
+
+    def slow_write(self, labels):  # noqa: ANN001, ANN202
+        assert gate.wait(20)
+        return real_write(self, labels)
+
+    monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
+    _stroke(qtbot, canvas, 40.5)
+    qtbot.waitUntil(lambda: ctrl.writer.busy, timeout=3000)
+    monkeypatch.setattr(AutoSave, "write_snapshot", real_write)  # the later, synchronous write is quick
+    _stroke(qtbot, canvas, 80.5)
+    latest = s.mask("current").copy()
+    threading.Timer(0.3, gate.set).start()
+    assert ctrl.flush()  # Ctrl+S: waits for the older snapshot, then writes the latest over it
+    assert ctrl.saved
+    assert np.array_equal(read_mask(s.workspace.mask_path(s.current, "corrected")), latest)
+    qtbot.wait(200)  # the older write's queued result arrives late and changes nothing
+    assert np.array_equal(read_mask(s.workspace.mask_path(s.current, "corrected")), latest)
