@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
+from seggui.core.media.sequences import block_keys
 from seggui.engine.card import InputSpec, ModelCard
 from seggui.engine.factory import build_model
 from seggui.engine.weights import apply_state_dict, load_state_dict
@@ -78,8 +79,9 @@ def find_split(cfg: TrainConfig) -> Split:
         except BadInputError as exc:  # no such split folder: fall back to a held-out share
             problems.append(f"{exc} (holding out {d.val_fraction:.0%} of the training pairs instead)")
     if not val and d.val_fraction > 0:
-        train, val = holdout_split(train, d.val_fraction)
-        source = f"{d.val_fraction:.0%} held out of the training pairs"
+        keys = block_keys([s.image for s in train])  # a drive's neighbouring frames stay together
+        train, val = holdout_split(train, d.val_fraction, lambda s: keys[s.image])
+        source = f"{d.val_fraction:.0%} held out of the training pairs (sequence frames in runs of 10)"
     if d.max_train is not None:
         train = train[: d.max_train]
     if d.max_val is not None:

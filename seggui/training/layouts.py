@@ -232,21 +232,24 @@ def find_samples(
     return workspace_pairs(root)
 
 
-def holdout_split(samples: list[Sample], fraction: float) -> tuple[list[Sample], list[Sample]]:
-    """Split samples into (train, val) by a hash of the picture's name.
+def holdout_split(samples: list[Sample], fraction: float,
+                  group: Callable[[Sample], str] | None = None) -> tuple[list[Sample], list[Sample]]:
+    """Split samples into (train, val) by a hash of the picture's name (or of its `group`).
 
     The share is close to `fraction`; a picture always falls on the same side,
     whatever else is added to the folder later, so validation figures of two
-    versions trained on a growing set stay comparable. Sequence frames next to
-    each other may fall on different sides (they are similar: say so when
-    reporting such figures).
+    versions trained on a growing set stay comparable. With `group` (e.g.
+    `seggui.core.media.sequences.block_keys`: runs of ten frames of a drive),
+    a whole group falls on one side, so near-identical neighbouring frames
+    never sit on both.
     """
     if not 0.0 <= fraction < 1.0:
         raise BadInputError(None, f"validation fraction must lie in [0, 1), got {fraction}")
     cut = int(round(fraction * 10000))
     train, val = [], []
     for s in samples:
-        (val if zlib.crc32(s.name.encode("utf-8")) % 10000 < cut else train).append(s)
+        key = group(s) if group is not None else s.name
+        (val if zlib.crc32(key.encode("utf-8")) % 10000 < cut else train).append(s)
     if fraction > 0 and not val and len(train) > 1:  # tiny sets: keep at least one for validation
         val.append(train.pop())
     return train, val

@@ -38,6 +38,8 @@ from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.config import DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
 
+DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
+
 NOTHING_TO_LEARN = "no corrected frames: correct some masks (brush) or mark frames reviewed, then retrain"
 CONFIG_FILE = "retrain.json"  # inside the new card folder, beside data/
 LARGE_SIDE = 512  # pictures larger than this train on random crops of this size
@@ -110,7 +112,11 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
 
     Ground-truth frames validate when some corrected frames remain to train on
     (a frame never sits on both sides); else a held-out share of the
-    corrections, by a stable hash of the frame id so re-runs compare alike.
+    corrections, by a stable hash so re-runs compare alike. Frames of a drive
+    are split in runs of DRIVE_BLOCK: a neighbouring frame is a near copy, so
+    one on each side would flatter the validation figures. A ground-truth
+    frame in the same run as a training frame is left out of validation
+    (said in the problems), unless that would leave no validation at all.
     """
     learn, problems = learnable_frames(ws)
     if not learn:
@@ -118,10 +124,26 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
     gt = ground_truth_frames(ws)
     train = [fid for fid in learn if fid not in set(gt)]
     if gt and train:
-        return train, gt, "ground truth", problems
+        taken = {drive_block(ws, fid) for fid in train}
+        val = [fid for fid in gt if drive_block(ws, fid) not in taken]
+        if val and len(val) < len(gt):
+            problems.append(f"{len(gt) - len(val)} ground-truth frames sit next to training frames of their "
+                            f"drive (within {DRIVE_BLOCK} frames) and are left out of validation")
+        elif not val:
+            val = gt
+            problems.append("every ground-truth frame sits next to a training frame of its drive: the "
+                            "validation figures are optimistic")
+        return train, val, "ground truth", problems
     samples = [Sample(Path(fid), Path(fid)) for fid in learn]
-    tr, va = holdout_split(samples, val_fraction) if len(learn) > 1 else (samples, [])
+    tr, va = (holdout_split(samples, val_fraction, lambda s: drive_block(ws, s.image.name))
+              if len(learn) > 1 else (samples, []))
     return [s.image.name for s in tr], [s.image.name for s in va], "held out" if va else "none", problems
+
+
+def drive_block(ws: Workspace, frame_id: str) -> str:
+    """The split group of a frame: its drive and run of DRIVE_BLOCK frames, or the picture itself."""
+    rec = ws.frames[frame_id]
+    return f"{rec.drive}#{(rec.index or 0) // DRIVE_BLOCK}" if rec.drive else frame_id
 
 
 def _snapshot(ws: Workspace, folder: Path, ids: list[str], kind: str) -> Path:

@@ -136,3 +136,21 @@ def test_bad_layout_and_missing_folders(tmp_path: Path) -> None:
         find_samples("folder", tmp_path)
     with pytest.raises(BadInputError, match="dataset folder not found"):
         find_samples("camvid", tmp_path / "nope")
+
+
+def test_holdout_keeps_runs_of_drive_frames_together(camvid: Path) -> None:
+    from seggui.core.media.sequences import block_keys
+    from seggui.training.layouts import Sample
+
+    files = sorted((camvid / "train").glob("*.png"))
+    samples = [Sample(p, camvid / "trainannot" / p.name) for p in files]
+    keys = block_keys(files)
+    assert len(set(keys.values())) == sum((n + 9) // 10 for n in (62, 101, 204))
+    train, val = holdout_split(samples, 0.2, lambda s: keys[s.image])
+    assert 0.1 < len(val) / len(samples) < 0.3
+    side = {s.image: "val" for s in val} | {s.image: "train" for s in train}
+    for key in set(keys.values()):  # every run of ten frames lies on one side only
+        assert len({side[p] for p, k in keys.items() if k == key}) == 1
+    # without groups, neighbours land on both sides (what the groups prevent)
+    plain_val = {s.image for s in holdout_split(samples, 0.2)[1]}
+    assert any((files[i] in plain_val) != (files[i + 1] in plain_val) for i in range(len(files) - 1))

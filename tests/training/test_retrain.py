@@ -271,3 +271,33 @@ def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_pa
     assert after.model == str((ws.models_dir / "tiny-camvid-v2").resolve())
     assert after.frames[ids[3]].model == "tiny-camvid@2"
     assert sha(card / "weights.safetensors") == before
+
+
+def test_split_keeps_validation_away_from_neighbouring_training_frames(tmp_path: Path) -> None:
+    from seggui.training.retrain import DRIVE_BLOCK, split_frames
+
+    folder = tmp_path / "seq"
+    files = [write_image(folder / f"d_{i:03d}.png", np.full((8, 12, 3), i, np.uint8)) for i in range(40)]
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    ws.add_sequence_frames(folder, "d_*.png", files, [p.stem for p in files])
+    m = np.zeros((8, 12), np.uint8)
+    for i in range(0, 20):  # the analyst corrected the first twenty frames
+        ws.write_mask(f"d_{i:03d}", "corrected", m)
+    for i in (5, 25, 35):  # ground truth on three; frame 5 sits among the corrected ones
+        ws.write_mask(f"d_{i:03d}", "ground_truth", m)
+    train, val, source, problems = split_frames(ws)
+    assert source == "ground truth" and val == ["d_025", "d_035"]
+    assert "d_005" not in train and len(train) == 19
+    assert any("left out of validation" in p for p in problems)
+
+    # no ground truth: a held-out share, whole runs of DRIVE_BLOCK frames on one side
+    ws2 = Workspace.create(tmp_path / "ws2", "camvid-11")
+    ws2.add_sequence_frames(folder, "d_*.png", files, [p.stem for p in files])
+    for i in range(40):
+        ws2.write_mask(f"d_{i:03d}", "corrected", m)
+    train, val, source, _ = split_frames(ws2, 0.5)
+    assert source == "held out" and val and train
+    for block in range(40 // DRIVE_BLOCK):
+        ids = {f"d_{i:03d}" for i in range(block * DRIVE_BLOCK, (block + 1) * DRIVE_BLOCK)}
+        assert ids <= set(train) or ids <= set(val)
+

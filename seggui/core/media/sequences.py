@@ -157,3 +157,19 @@ def sequence_files(folder: Path, pattern: str | None) -> tuple[list[Path], list[
                                 "give a pattern that selects one, such as PREFIX*")
         numbered, strays = groups[named[0]], []
     return sorted(numbered, key=lambda p: (frame_number(p), p.name)), strays
+
+
+def block_keys(files: list[Path], block: int = 10, min_frames: int = MIN_SEQUENCE_FRAMES) -> dict[Path, str]:
+    """A group key per file: runs of `block` consecutive frames of a sequence share one.
+
+    For splitting data into training and validation: neighbouring frames of
+    a drive are near copies, so a frame on each side would make validation
+    figures look better than they are. Keeping each run of frames on one side
+    avoids that. A picture outside any sequence is its own group.
+    """
+    sequences, loose = split_sequences(list(files), min_frames)
+    keys = {p: p.name for p in loose}
+    for q in sequences:
+        for i, p in enumerate(q.files):
+            keys[p] = f"{q.prefix}{q.suffix.lower()}#{i // block}"
+    return keys
