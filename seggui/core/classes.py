@@ -15,7 +15,6 @@ index.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from seggui.core.errors import BadInputError
+from seggui.core.jsonfile import read_json
 from seggui.paths import class_presets_dir
 
 
@@ -190,13 +190,7 @@ class ClassTable:
     def from_json(cls, path: str | Path) -> ClassTable:
         """Load a class table JSON file."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BadInputError(path, "class table file not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInputError(path, f"cannot read class table JSON ({exc})") from None
-        return cls.from_dict(data, path)
+        return cls.from_dict(read_json(path, "class table"), path)
 
 
 def list_presets() -> list[str]:

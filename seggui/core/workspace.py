@@ -20,7 +20,6 @@ the caller asks.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.gsd import Gsd
+from seggui.core.jsonfile import read_json
 from seggui.core.masks import read_mask, write_mask
 
 WORKSPACE_FILE = "seggui.json"
@@ -126,12 +126,7 @@ class Workspace:
         if root.name == WORKSPACE_FILE:
             root = root.parent
         path = root / WORKSPACE_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BadInputError(root, f"not a workspace (no {WORKSPACE_FILE})") from None
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadInputError(path, f"cannot read workspace file ({exc})") from None
+        data = read_json(path, "workspace", BadInputError(root, f"not a workspace (no {WORKSPACE_FILE})"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise BadInputError(path, f"not a {FORMAT} file")
         classes = data.get("classes")

@@ -39,7 +39,6 @@ of `seggui.paths.model_search_dirs()`; `resolve_model()` turns what a user typed
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -49,6 +48,7 @@ from typing import Any
 from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
+from seggui.core.jsonfile import read_json
 from seggui.paths import model_search_dirs
 
 CARD_FORMAT = "seggui-model/1"
@@ -332,13 +332,7 @@ class ModelCard:
             raise BadInputError(path, "model card not found (no such folder)")
         if json_path.suffix.lower() != ".json":
             raise BadInputError(path, "not a model card (expected a folder with model.json, or model.json)")
-        try:
-            data = json.loads(json_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BadInputError(json_path, "model card not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInputError(json_path, f"cannot read model card JSON ({exc})") from None
-        return cls.from_dict(data, json_path.parent.resolve())
+        return cls.from_dict(read_json(json_path, "model card"), json_path.parent.resolve())
 
     def save(self, folder: str | Path | None = None) -> Path:
         """Write model.json atomically into `folder` (default: the card's own); returns its path."""
