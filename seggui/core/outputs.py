@@ -96,9 +96,7 @@ class WorkspaceOutputs:
         self._since_save = 0
 
     def done(self, index: int, frame_id: str) -> bool:
-        rec = self.ws.frames.get(frame_id)
-        return (rec is not None and rec.model == self.model
-                and self.ws.mask_path(frame_id, "predicted").exists())
+        return self.ws.predicted_by(frame_id, self.model)
 
     def __call__(self, index: int, frame_id: str, frame: np.ndarray, pred: PredictionLike) -> None:
         self.ws.write_mask(frame_id, "predicted", pred.labels, model=self.model, save=False)

@@ -282,6 +282,29 @@ class Workspace:
                 out.setdefault(rec.drive, []).append((rec.index or 0, fid))
         return {k: [fid for _i, fid in sorted(v)] for k, v in out.items()}
 
+    def split_by_drive(self, frame_ids: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
+        """(the pictures among `frame_ids`, the drive frames by drive in frame order); unknown ids dropped.
+
+        Predicting needs this split: pictures go through one list of files,
+        each drive through its own source, decoded in order.
+        """
+        pictures: list[str] = []
+        drives: dict[str, list[tuple[int, str]]] = {}
+        for fid in frame_ids:
+            rec = self.frames.get(fid)
+            if rec is None:
+                continue
+            if rec.drive is not None:
+                drives.setdefault(rec.drive, []).append((rec.index or 0, fid))
+            elif rec.image is not None:
+                pictures.append(fid)
+        return pictures, {k: [fid for _i, fid in sorted(v)] for k, v in drives.items()}
+
+    def predicted_by(self, frame_id: str, model: str | None) -> bool:
+        """Whether `model` (name@version) already predicted this frame and its mask is on disk (resume)."""
+        rec = self.frames.get(frame_id)
+        return rec is not None and rec.model == model and self.mask_path(frame_id, "predicted").exists()
+
     def open_drive(self, frame_id: str) -> Any:
         """A media `Source` over the drive of a frame (the caller closes it); BadInputError for a picture."""
         from seggui.core.media import open_source

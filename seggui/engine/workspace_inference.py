@@ -30,15 +30,12 @@ def predict_workspace(ws: Workspace, predictor: Predictor, frame_ids: Iterable[s
 
     written = 0
     try:
-        pictures = [fid for fid, rec in ws.frames.items()
-                    if fid in wanted and rec.image and rec.drive is None]
+        pictures, drives = ws.split_by_drive(fid for fid in ws.frames if fid in wanted)
         if pictures:
             src = PictureListSource([ws.image_path(fid) for fid in pictures], pictures)
             result = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
             written += len(result.written)
-        for _drive, fids in sorted(ws.drives().items()):
-            if not wanted.intersection(fids):
-                continue
+        for _drive, fids in sorted(drives.items()):
             with ws.open_drive(fids[0]) as src:
                 result = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
                 written += len(result.written)

@@ -186,18 +186,13 @@ class Inference(QObject):
         s, ref = self.session, self.card.ref if self.card else ""
         ws = s.workspace
         assert ws is not None
-        items: list[tuple[str, Path]] = []
-        drives: dict[str, list[str]] = {}
+        pictures, drives = ws.split_by_drive(ids)
+        items = [(fid, path) for fid in pictures if (path := ws.image_path(fid)) is not None]
         done = 0
-        for fid in ids:
-            rec = ws.frames[fid]
-            if rec.drive is not None:
-                if resume and rec.model == ref and ws.mask_path(fid, "predicted").exists():
-                    done += 1
-                else:
-                    drives.setdefault(rec.drive, []).append(fid)
-            elif (path := ws.image_path(fid)) is not None:
-                items.append((fid, path))
+        if resume:
+            todo = {k: [f for f in fids if not ws.predicted_by(f, ref)] for k, fids in drives.items()}
+            done = sum(len(v) for v in drives.values()) - sum(len(v) for v in todo.values())
+            drives = {k: v for k, v in todo.items() if v}
         videos: list[VideoRun] = []
         for fids in drives.values():
             src = s.video(fids[0])  # None: unreadable, already reported by the session

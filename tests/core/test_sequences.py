@@ -158,3 +158,16 @@ def test_reconcile_detaches_and_drops_frames_that_left_the_folder(tmp_path: Path
     dropped, missing = ws.reconcile_folder(tmp_path / "f", present)
     assert dropped == ["d_02"] and missing == ["d_03"]  # the corrected one is kept, its picture gone
     assert "d_02" not in ws.frames and ws.frames["d_03"].drive is None and ws.frames["d_11"].drive is None
+
+
+def test_split_by_drive_and_predicted_by(tmp_path: Path) -> None:
+    files = _pictures(tmp_path / "seq", [f"d_{i:02d}.png" for i in range(12)])
+    (loose,) = _pictures(tmp_path / "pics", ["aerial.png"])
+    ws = Workspace.create(tmp_path / "ws", "camvid-11")
+    ws.add_image(loose)
+    ws.add_sequence_frames(tmp_path / "seq", "d_*.png", files, [p.stem for p in files])
+    pictures, drives = ws.split_by_drive(["d_05", "aerial", "d_01", "nope"])
+    assert pictures == ["aerial"] and list(drives.values()) == [["d_01", "d_05"]]
+    ws.write_mask("d_01", "predicted", np.zeros((8, 12), np.uint8), model="m@1")
+    assert ws.predicted_by("d_01", "m@1") and not ws.predicted_by("d_01", "m@2")
+    assert not ws.predicted_by("d_05", "m@1") and not ws.predicted_by("nope", "m@1")
