@@ -24,7 +24,16 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
 
-from seggui.core.editing import DEFAULT_BUDGET, AutoSave, Change, Editor, blank_labels, starting_labels
+from seggui.core.editing import (
+    DEFAULT_BUDGET,
+    AutoSave,
+    Change,
+    Editor,
+    EditorShelf,
+    blank_labels,
+    file_stamp,
+    starting_labels,
+)
 from seggui.core.editing import unlabelled_value as table_unlabelled
 from seggui.core.errors import SegguiError
 from seggui.core.errorview import error_rgba, label_rgba
@@ -69,6 +78,7 @@ class EditController(QObject):
         self.saver: AutoSave | None = None
         self.last_error = ""
         self._previous_tool = "brush"
+        self.shelf = EditorShelf()  # editors of frames left with an undo history, for coming back
         self.writer = SaveWorker(self)
         self.writer.committed.connect(self._on_committed)
         self._status_before: FrameStatus | None = None
@@ -81,6 +91,7 @@ class EditController(QObject):
         self.tool = "navigate"  # browsing never edits: painting starts with B (or another tool)
         self.canvas.tool = self.tools["navigate"]
         session.leaving.connect(self.finish)
+        session.opened.connect(self.shelf.clear)
         session.masksChanged.connect(self._on_masks)
         session.opened.connect(self.stateChanged.emit)
 
@@ -149,21 +160,38 @@ class EditController(QObject):
         if s.workspace is None or s.current is None or image is None or s.classes is None:
             return None
         self.finish()
-        try:
-            labels = starting_labels(image.shape[:2], s.classes, s.mask("corrected"), s.mask("predicted"),
-                                     self.start_from_prediction)
-        except ValueError as exc:
-            s.log.error(f"{s.current}: cannot edit ({exc})")
-            return None
-        editor = Editor(labels, s.classes, s.mask("ground_truth"), self.budget_bytes)
+        editor = self._unshelve()
+        if editor is None:
+            try:
+                labels = starting_labels(image.shape[:2], s.classes, s.mask("corrected"), s.mask("predicted"),
+                                         self.start_from_prediction)
+            except ValueError as exc:
+                s.log.error(f"{s.current}: cannot edit ({exc})")
+                return None
+            editor = Editor(labels, s.classes, s.mask("ground_truth"), self.budget_bytes)
         self.saver = AutoSave(s.workspace, s.current, editor)
         s.begin_editing(s.current, editor)
         self.view.refresh_layer()  # once: the layer now shows the labels being edited
         self.stateChanged.emit()
         return editor
 
+    def _unshelve(self) -> Editor | None:
+        """The editor parked when this frame was left, if its correction on disk is still its own."""
+        s = self.session
+        if s.workspace is None or s.current is None or s.current not in self.shelf:
+            return None
+        editor = self.shelf.take(s.current, file_stamp(s.workspace.mask_path(s.current, "corrected")))
+        if editor is not None:
+            editor.set_ground_truth(s.mask("ground_truth"))  # it may have been imported meanwhile
+        return editor
+
     def finish(self) -> None:
-        """Save and let go of the editor (before the picture or workspace changes, and on close)."""
+        """Save and let go of the editor (before the picture or workspace changes, and on close).
+
+        An editor with undo steps is parked on the shelf (see
+        `seggui.core.editing.shelf`), so coming back to the frame brings its
+        history back.
+        """
         editor = self.session.editor
         if editor is None:
             return
@@ -173,6 +201,9 @@ class EditController(QObject):
         self._emit_timer.stop()
         self._settle_timer.stop()
         self.flush()
+        saver, frame = self.saver, self.session.editor_frame
+        if saver is not None and frame is not None and not saver.pending:
+            self.shelf.put(frame, editor, file_stamp(saver.workspace.mask_path(frame, "corrected")))
         self.session.end_editing()
         self.saver = None
         self.tools[self.tool].activate()
@@ -297,12 +328,12 @@ class EditController(QObject):
 
     # ------------------------------------------------------------ commands
     def undo(self) -> None:
-        editor = self.editor
+        editor = self.editor or (self.ensure_editor() if self.session.current in self.shelf else None)
         if editor is not None:
             self._changed(editor.undo())
 
     def redo(self) -> None:
-        editor = self.editor
+        editor = self.editor or (self.ensure_editor() if self.session.current in self.shelf else None)
         if editor is not None:
             self._changed(editor.redo())
 

@@ -12,10 +12,11 @@ from seggui.core.editing.fill import flood_change, polygon_change, replace_chang
 from seggui.core.editing.history import DEFAULT_BUDGET, History, Record
 from seggui.core.editing.label_map import LabelMap, blank_labels, starting_labels, unlabelled_value
 from seggui.core.editing.live import LiveFigures
+from seggui.core.editing.shelf import DEFAULT_SHELF_BYTES, EditorShelf, file_stamp
 
 __all__ = [
-    "DEFAULT_BUDGET", "MAX_SIZE", "AutoSave", "Change", "Editor", "History", "LabelMap", "LiveFigures",
-    "Record", "blank_labels", "brush_change", "dab_centre", "disk", "flood_change", "merge",
-    "polygon_change", "replace_change", "segment_footprint", "selection_change", "starting_labels",
-    "unlabelled_value",
+    "DEFAULT_BUDGET", "DEFAULT_SHELF_BYTES", "MAX_SIZE", "AutoSave", "Change", "Editor", "EditorShelf",
+    "History", "LabelMap", "LiveFigures", "Record", "blank_labels", "brush_change", "dab_centre", "disk",
+    "file_stamp", "flood_change", "merge", "polygon_change", "replace_change", "segment_footprint",
+    "selection_change", "starting_labels", "unlabelled_value",
 ]
