@@ -38,7 +38,7 @@ class DrivePlot(QWidget):
         self.area_plot: Any = None
         self.iou_plot: Any = None
         self._dirty = False
-        self.info = QLabel("Open a video to see its area over time.")
+        self.info = QLabel("Open a video or an image sequence to see its area over time.")
         self.info.setWordWrap(True)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(2, 2, 2, 2)
@@ -78,6 +78,7 @@ class DrivePlot(QWidget):
         for plot in (self.area_plot, self.iou_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)  # frame numbers, not kilo-frames
         pen = pg.mkPen((40, 90, 200), width=2)
         self.area_curve = self.area_plot.plot([], [], pen=pen, symbol="o", symbolSize=5,
                                               symbolBrush=(40, 90, 200))
@@ -154,7 +155,7 @@ class DrivePlot(QWidget):
         if not self.frames:
             if self.widget is not None:
                 self.widget.hide()
-            self.info.setText("Open a video to see its area over time.")
+            self.info.setText("Open a video or an image sequence to see its area over time.")
             self.info.show()
             return
         self._ensure_widget()
@@ -165,6 +166,12 @@ class DrivePlot(QWidget):
         unit = "m²" if pts and all(p.in_m2 for p in pts) else "px"
         self.area_plot.setLabel("left", f"{name} ({unit})")
         self.area_curve.setData([p.index for p in pts], [p.value for p in pts])
+        if pts:
+            self.area_plot.enableAutoRange()
+        else:  # nothing measured yet: show the drive's frame span, not pyqtgraph's empty default
+            first, last = (self.session.record(f).index or 0 for f in (self.frames[0], self.frames[-1]))
+            self.area_plot.setXRange(first, max(last, first + 1), padding=0.02)
+            self.area_plot.setYRange(0, 1, padding=0)
         with_gt = [p for p in pts if not math.isnan(p.iou)]
         self.iou_curve.setData([p.index for p in with_gt], [p.iou for p in with_gt])
         self.iou_plot.setVisible(bool(with_gt))

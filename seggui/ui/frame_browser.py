@@ -4,11 +4,20 @@ Status is the workspace's (`FrameStatus`: no mask, predicted, corrected,
 reviewed) plus whether ground truth exists; a coloured dot and a word say it,
 so the colour is never the only cue. Filters narrow the list to, e.g., the
 pictures still without a mask, or those with ground truth.
+
+With thumbnails on (View menu; the default), each row also shows its picture
+at about 64 px, with the status dot and word under the name. Only the rows
+on screen (and a few around them) get thumbnails, made off the GUI thread and
+cached in the workspace (`seggui.ui.thumbnails`, `seggui.core.thumbnails`); a
+row whose picture cannot be read shows a crossed-out box instead.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections import OrderedDict
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,9 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seggui.core.media import is_video_file
+from seggui.core.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from seggui.core.workspace import FrameRecord, FrameStatus
 from seggui.ui.qtutil import swatch_icon
 from seggui.ui.session import Session
+from seggui.ui.thumbnails import THUMB_BOX, NameCell, ThumbJob, ThumbnailLoader, blank_icon, no_picture_icon
 
 STATUS_COLORS = {
     FrameStatus.NONE: (150, 150, 150),
@@ -42,6 +54,9 @@ FILTERS = (
     ("gt", "With ground truth"),
     ("no_gt", "Without ground truth"),
 )
+ROW_MARGIN = 6  # rows above and below the visible ones that get thumbnails too (smooth scrolling)
+THUMBS_KEPT = 1000  # thumbnails held in memory (~12 KB each); older ones reload from the disk cache
+VISIBLE_DELAY_MS = 40  # at most this often the visible rows are recomputed while scrolling
 
 
 def matches(rec: FrameRecord, key: str, text: str = "") -> bool:
@@ -90,12 +105,28 @@ class FrameBrowser(QWidget):
         lay.addWidget(self.count)
         self._icons = {st: swatch_icon(rgb, 12, round_=True) for st, rgb in STATUS_COLORS.items()}
         self._items: dict[str, QTreeWidgetItem] = {}
+        self.thumbnails_on = False
+        self._list_icon_size = self.tree.iconSize()
+        self._thumbs: OrderedDict[str, QPixmap] = OrderedDict()  # least recently shown first
+        self._unreadable: set[str] = set()
+        self._placeholder = blank_icon(THUMB_BOX)
+        self._no_picture = no_picture_icon(THUMB_BOX)
+        self.tree.setItemDelegateForColumn(0, NameCell(self.tree, lambda: self.thumbnails_on))
+        self.loader = ThumbnailLoader(self)
+        self.loader.ready.connect(self._on_thumbnail)
+        self._visible_timer = QTimer(self)
+        self._visible_timer.setSingleShot(True)
+        self._visible_timer.setInterval(VISIBLE_DELAY_MS)
+        self._visible_timer.timeout.connect(self._load_visible)
+        self.tree.verticalScrollBar().valueChanged.connect(lambda _v: self._schedule())
+        self.tree.viewport().installEventFilter(self)
         self.filter_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.search.textChanged.connect(lambda _t: self._apply_filter())
         self.tree.currentItemChanged.connect(self._on_current)
         session.opened.connect(self.rebuild)
         session.framesChanged.connect(self.update_statuses)
         session.frameChanged.connect(self._select)
+        self.set_thumbnails(True)
 
     def rebuild(self) -> None:
         """Refill the list from the workspace (after opening one)."""
@@ -108,8 +139,13 @@ class FrameBrowser(QWidget):
             self._items[fid] = item
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        self._thumbs.clear()
+        self._unreadable.clear()
+        ws = self.session.workspace
+        self.loader.set_cache(ThumbnailCache(ws.root / THUMBNAIL_DIR) if ws is not None else None)
         self.update_statuses()
         self._select(self.session.current or "")
+        self._schedule()
 
     def update_statuses(self) -> None:
         """Refresh icons and status words (cheap: no file is read)."""
@@ -120,12 +156,16 @@ class FrameBrowser(QWidget):
             rec = ws.frames.get(fid)
             if rec is None:
                 continue
-            item.setIcon(0, self._icons[rec.status])
+            self._decorate(fid, item, rec)
             item.setText(1, STATUS_TEXT[rec.status])
             item.setText(2, "✓" if rec.has_gt else "")
-            item.setToolTip(0, f"{fid}: {STATUS_TEXT[rec.status]}"
-                               f"{', has ground truth' if rec.has_gt else ''}")
+            self._tooltip(fid, item, rec)
         self._apply_filter()
+
+    def _tooltip(self, fid: str, item: QTreeWidgetItem, rec: FrameRecord) -> None:
+        item.setToolTip(0, f"{fid}: {STATUS_TEXT[rec.status]}"
+                           f"{', has ground truth' if rec.has_gt else ''}"
+                           f"{' (the picture cannot be read)' if fid in self._unreadable else ''}")
 
     def visible_ids(self) -> list[str]:
         return [fid for fid, item in self._items.items() if not item.isHidden()]
@@ -144,6 +184,7 @@ class FrameBrowser(QWidget):
             item.setHidden(not ok)
             shown += ok
         self.count.setText(f"{shown} of {len(self._items)} pictures")
+        self._schedule()
 
     def _on_current(self, item: QTreeWidgetItem | None, _prev: QTreeWidgetItem | None) -> None:
         if item is not None:
@@ -156,3 +197,137 @@ class FrameBrowser(QWidget):
             self.tree.setCurrentItem(item)
             self.tree.blockSignals(False)
             self.tree.scrollToItem(item)
+
+    # ------------------------------------------------------------- thumbnails
+    def set_thumbnails(self, on: bool) -> None:
+        """Show pictures in the rows (taller rows, loaded as they scroll into view) or names only."""
+        self.thumbnails_on = bool(on)
+        self.tree.setIconSize(THUMB_BOX if self.thumbnails_on else self._list_icon_size)
+        self.tree.setColumnHidden(1, self.thumbnails_on)  # the status goes under the name (NameCell)
+        if not self.thumbnails_on:
+            self.loader.cancel()
+        ws = self.session.workspace
+        for fid, item in self._items.items():
+            rec = ws.frames.get(fid) if ws is not None else None
+            if rec is not None:
+                self._decorate(fid, item, rec)
+        self._schedule()
+
+    @property
+    def thumbnails_loading(self) -> bool:
+        """Whether thumbnails are still being looked for or made (tests and screenshots wait on it)."""
+        return self._visible_timer.isActive() or self.loader.busy
+
+    def thumbnail(self, frame_id: str) -> QPixmap | None:
+        """The thumbnail a row holds now (None: not loaded yet, or the picture is unreadable)."""
+        if frame_id in self._unreadable:
+            return None
+        return self._thumbs.get(frame_id)
+
+    def thumbnail_unreadable(self, frame_id: str) -> bool:
+        """Whether the row's picture could not be read for a thumbnail."""
+        return frame_id in self._unreadable
+
+    def rows_in_view(self, margin: int = 0) -> list[str]:
+        """Frame ids of the rows on screen, then `margin` rows below and above them (filter applied)."""
+        tree = self.tree
+        top = tree.itemAt(QPoint(1, 1))
+        if top is None:
+            return []
+        height = tree.viewport().height()
+        ids: list[str] = []
+        item: QTreeWidgetItem | None = top
+        while item is not None and tree.visualItemRect(item).top() < height:
+            ids.append(item.data(0, Qt.ItemDataRole.UserRole))
+            item = tree.itemBelow(item)
+        for step, start in ((tree.itemBelow, item), (tree.itemAbove, tree.itemAbove(top))):
+            item = start
+            for _ in range(margin):
+                if item is None:
+                    break
+                ids.append(item.data(0, Qt.ItemDataRole.UserRole))
+                item = step(item)
+        return ids
+
+    def close_thumbnails(self) -> None:
+        """Stop the background loader (the window is closing)."""
+        self._visible_timer.stop()
+        self.loader.shutdown()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.tree.viewport() and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self._schedule()
+        return super().eventFilter(watched, event)
+
+    def _decorate(self, fid: str, item: QTreeWidgetItem, rec: FrameRecord) -> None:
+        """Icons of a row: the status dot beside the name, or the picture there and the dot by the word."""
+        dot = self._icons[rec.status]
+        if not self.thumbnails_on:
+            item.setIcon(0, dot)
+            item.setIcon(1, QIcon())
+            return
+        item.setIcon(1, dot)
+        if fid in self._unreadable:
+            item.setIcon(0, self._no_picture)
+        elif fid in self._thumbs:
+            item.setIcon(0, QIcon(self._thumbs[fid]))  # painted in Normal mode: never tinted when selected
+        else:
+            item.setIcon(0, self._placeholder)
+
+    def _schedule(self) -> None:
+        """Recompute the rows in view soon: once per burst of scroll events, not once per event."""
+        if self.thumbnails_on and not self._visible_timer.isActive():
+            self._visible_timer.start()
+
+    def _job(self, fid: str) -> ThumbJob | None:
+        ws = self.session.workspace
+        rec = ws.frames.get(fid) if ws is not None else None
+        if ws is None or rec is None:
+            return None
+        if rec.image is not None:  # a picture, or a frame of an image sequence
+            path = ws.image_path(fid)
+            return ThumbJob(fid, path) if path is not None else None
+        source = ws.source_path(fid)
+        if source is not None and rec.index is not None and is_video_file(source):
+            return ThumbJob(fid, source, rec.index)
+        return None
+
+    def _load_visible(self) -> None:
+        """Ask for the thumbnails of the rows in view; whatever waited for other rows is dropped."""
+        if not self.thumbnails_on or self.session.workspace is None or not self.tree.isVisible():
+            self.loader.cancel()
+            return
+        wanted = []
+        for fid in self.rows_in_view(ROW_MARGIN):
+            if fid in self._thumbs:
+                self._thumbs.move_to_end(fid)  # on screen: the last to be forgotten
+            elif fid not in self._unreadable:
+                job = self._job(fid)
+                if job is not None:
+                    wanted.append(job)
+        self.loader.request(wanted)
+
+    def _on_thumbnail(self, fid: str, image: QImage) -> None:
+        item = self._items.get(fid)
+        if item is None:
+            return
+        if image.isNull():
+            self._unreadable.add(fid)
+        else:
+            dpr = self.devicePixelRatioF()
+            box = THUMB_BOX * dpr
+            if image.width() > box.width() or image.height() > box.height():
+                image = image.scaled(box, Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(dpr)
+            self._thumbs[fid] = pixmap
+            while len(self._thumbs) > THUMBS_KEPT:
+                old, _pm = self._thumbs.popitem(last=False)
+                if old in self._items and self.thumbnails_on:
+                    self._items[old].setIcon(0, self._placeholder)
+        ws = self.session.workspace
+        rec = ws.frames.get(fid) if ws is not None else None
+        if rec is not None:
+            self._decorate(fid, item, rec)
+            self._tooltip(fid, item, rec)

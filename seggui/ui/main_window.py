@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
         self.view.view_combo.currentIndexChanged.connect(lambda _i: self._on_view())
         self.view.opacity.setValue(int(settings.value("view/opacity", 50)))
         self.view.opacity.valueChanged.connect(lambda v: settings.setValue("view/opacity", v))
+        thumbnails = settings.value("view/thumbnails", True, type=bool)
+        self.actions_by_name["thumbnails"].setChecked(thumbnails)
+        self.frames.set_thumbnails(thumbnails)
         self._restore_layout()
         QTimer.singleShot(0, self._after_show)
 
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
             return d
 
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)  # the picture list keeps its height over a drive
         # 1366x768 is the target: the left column holds pictures over classes (messages as a
         # tab beside classes), the right column gives metrics and areas the full height.
         self.frames_dock = dock("Pictures", "frames", self.frames, left)
@@ -236,6 +240,11 @@ class MainWindow(QMainWindow):
         if ws is not None and ws.model:  # the workspace's own model comes first
             self.model_picker.open_card(ws.model)
 
+    def set_thumbnails(self, on: bool) -> None:
+        """Thumbnails in the picture list on or off (View menu); remembered for the next start."""
+        self.settings.setValue("view/thumbnails", bool(on))
+        self.frames.set_thumbnails(on)
+
     def _on_view(self) -> None:
         if self.view.view == "errors":  # the error view is about the active class: show the list
             self.classes_dock.show()
@@ -261,6 +270,7 @@ class MainWindow(QMainWindow):
             runner.cancel()
             runner.wait(15000)
         self.session.close_videos()
+        self.frames.close_thumbnails()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

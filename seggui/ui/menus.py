@@ -99,6 +99,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
                           "Stop the running job", sp.SP_MediaStop),
     }
     a.update(tools_panel.create_actions(win, win.editing))
+    a["thumbnails"] = QAction("&Thumbnails in the picture list", win, checkable=True)
+    a["thumbnails"].setStatusTip("Show each picture small beside its name in the Pictures list")
+    a["thumbnails"].toggled.connect(win.set_thumbnails)
     a["run"].setIconText("Run")
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()
@@ -115,6 +118,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addSeparator()
     m.addActions([a["view_pred"], a["view_gt"], a["view_err"], a["view_pic"]])
     m.addSeparator()
+    m.addAction(a["thumbnails"])
     win.docks_menu = m.addMenu("&Panels")
     m = mb.addMenu("&Go")
     m.addActions([a["prev"], a["next"], a["prev10"], a["next10"], a["first"], a["last"]])
