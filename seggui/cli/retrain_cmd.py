@@ -3,6 +3,8 @@
 Trains in a separate process (as the GUI does), prints the old-versus-new
 comparison on the validation frames, and switches the workspace to the new
 version only with ``--promote``; ``--rollback`` and ``--list`` manage versions.
+``--base DATASET`` mixes a labelled dataset with the model's classes into every
+epoch, so a fine-tune on a handful of corrections does not forget the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="share of corrected frames held out when no frame has ground truth (default 0.2)")
+    p.add_argument("--base", metavar="DATASET",
+                   help="a labelled dataset folder with the model's classes to mix into every epoch "
+                        "(against forgetting); it never validates")
+    p.add_argument("--base-layout", default="auto", metavar="LAYOUT",
+                   help="layout of --base: folder, camvid, cityscapes, kitti, bdd100k, workspace "
+                        "(default: told from the folder)")
+    p.add_argument("--base-share", type=float, default=0.5, metavar="SHARE",
+                   help="share of each epoch's samples taken from --base, between 0 and 1 (default 0.5; "
+                        "every correction is still seen once per epoch)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--backend", default="torch", help="backend of the comparison (torch or onnx)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
@@ -77,11 +88,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"workspace model is now {entry['ref']} ({entry['card']})")
         return 0
     plan = plan_retrain(ws, epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
-                        device=args.device, overrides=_overrides(args.set))
+                        device=args.device, overrides=_overrides(args.set), base=args.base,
+                        base_layout=args.base_layout, base_share=args.base_share)
     for problem in plan.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    print(f"retraining {plan.parent.ref} on {len(plan.train_ids)} frames, validating on "
-          f"{len(plan.val_ids)} ({plan.val_source}) -> {plan.out}", file=sys.stderr)
+    print(plan.summary(), file=sys.stderr)
     try:
         result = run_with_progress(retrain_job(plan), "retrain")
     except Cancelled as exc:

@@ -10,7 +10,7 @@ layer starts afresh.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from seggui.engine.card import InputSpec, ModelCard
 from seggui.engine.factory import build_model
 from seggui.engine.weights import apply_state_dict, load_state_dict
 from seggui.training.augment import build_transforms
+from seggui.training.base_set import load_base
 from seggui.training.config import TrainConfig
-from seggui.training.datasets import SegDataset, collate_padded, train_sampler, val_sampler
+from seggui.training.datasets import SegDataset, collate_padded, mix_sampler, train_sampler, val_sampler
 from seggui.training.ddp import DistInfo
 from seggui.training.layouts import Sample, find_samples, holdout_split
 
@@ -51,16 +52,22 @@ def resolve_table(cfg: TrainConfig, parent: ModelCard | None) -> ClassTable:
 
 @dataclass
 class Split:
-    """The pairs of a run and the files left out."""
+    """The pairs of a run and the files left out; `base` is mixed into training, never validates."""
 
     train: list[Sample]
     val: list[Sample]
     problems: list[str]
     val_source: str
+    base: list[Sample] = field(default_factory=list)
+    base_record: dict[str, Any] | None = None
 
 
-def find_split(cfg: TrainConfig) -> Split:
-    """Training and validation pairs per the data config (see DataConfig)."""
+def find_split(cfg: TrainConfig, table: ClassTable | None = None, model: str = "this run") -> Split:
+    """Training and validation pairs per the data config (see DataConfig), and the base set.
+
+    The base set (cfg.base) is checked against `table` (the run's classes,
+    those of `model`): see base_set.load_base.
+    """
     d = cfg.data
     found = find_samples(d.layout, d.root, d.train_split, d.images, d.masks)
     problems = list(found.problems)
@@ -89,7 +96,18 @@ def find_split(cfg: TrainConfig) -> Split:
     if not train:
         raise BadInputError(Path(d.root), "no usable training pairs found" + (
             f" ({problems[0]})" if problems else ""))
-    return Split(train, val, problems, source or "none")
+    split = Split(train, val, problems, source or "none")
+    if cfg.base is not None:
+        if table is None:
+            raise BadInputError(None, "a base dataset needs the run's class table to be checked against")
+        base = load_base(cfg.base, table, model)
+        split.base, split.base_record = base.samples, base.record(len(train))
+        split.problems += base.problems
+        planned = cfg.base.fingerprint
+        if planned and planned.get("sha256") != base.fingerprint["sha256"]:
+            split.problems.append(f"base dataset {cfg.base.root} changed since the retrain was planned "
+                                  f"({planned.get('pairs')} pairs then, {len(base.samples)} now)")
+    return split
 
 
 def _init_worker(_: int) -> None:
@@ -128,8 +146,12 @@ def make_loaders(
     if cfg.workers:
         common["prefetch_factor"] = 4
         common["multiprocessing_context"] = worker_context()
-    train_ds = SegDataset(split.train, table, train_tf, cfg.seed, ignore)
-    sampler = train_sampler(len(train_ds), cfg.seed, info.rank, info.world)
+    train_ds = SegDataset(split.train + split.base, table, train_tf, cfg.seed, ignore)
+    if split.base and cfg.base is not None:
+        sampler = mix_sampler(len(split.train), len(split.base), cfg.base.share, cfg.seed, info.rank,
+                              info.world)
+    else:
+        sampler = train_sampler(len(train_ds), cfg.seed, info.rank, info.world)
     drop = len(sampler) >= cfg.batch * 2  # a last batch of one breaks BatchNorm; keep tiny sets whole
     train_loader = DataLoader(train_ds, batch_size=cfg.batch, sampler=sampler, drop_last=drop, **common)
     val_loader = None

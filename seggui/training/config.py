@@ -57,6 +57,26 @@ class DataConfig:
 
 
 @dataclass
+class BaseConfig:
+    """A base dataset mixed into every training epoch, against forgetting (see base_set.py).
+
+    `share` is the fraction of each epoch's samples drawn from it; the rest
+    are the run's own pairs (the corrections of a retrain). The base set never
+    validates. `pairs` and `fingerprint` are what the planner counted: the run
+    warns when the folder changed since.
+    """
+
+    layout: str = "folder"
+    root: str = ""
+    share: float = 0.5
+    split: str = "train"
+    images: str = "images"
+    masks: str = "masks"
+    pairs: int | None = None
+    fingerprint: dict[str, Any] | None = None
+
+
+@dataclass
 class TrainConfig:
     """Every setting of a run; see the module docstring and the README for the meaning."""
 
@@ -98,6 +118,7 @@ class TrainConfig:
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32
+    base: BaseConfig | None = None  # a base dataset mixed into training (retraining without forgetting)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -123,8 +144,9 @@ class TrainConfig:
         dunknown = sorted(set(raw_data) - dknown)
         if dunknown:
             raise BadInputError(where, f"unknown data settings: {', '.join(dunknown)}")
+        base = _base_config(data.pop("base", None), where)
         try:
-            cfg = cls(data=DataConfig(**raw_data), **data)
+            cfg = cls(data=DataConfig(**raw_data), base=base, **data)
         except TypeError as exc:
             raise BadInputError(where, f"bad training config ({exc})") from None
         cfg.check(where)
@@ -148,12 +170,32 @@ class TrainConfig:
             problems.append("mean and std need 3 values each, std positive")
         if self.stages is not None and not (isinstance(self.stages, list) and self.stages):
             problems.append("stages must be a non-empty list of losses")
+        if self.base is not None:
+            if not (isinstance(self.base.share, int | float) and 0 < self.base.share < 1):
+                problems.append("base.share must lie strictly between 0 and 1")
+            if not self.base.root:
+                problems.append("base.root must name the base dataset's folder")
         if problems:
             raise BadInputError(where, "; ".join(problems))
 
     def default_classes(self) -> str | dict[str, Any] | None:
         """The configured class table, else the one the layout implies (None: decide later)."""
         return self.classes if self.classes is not None else LAYOUT_CLASSES.get(self.data.layout)
+
+
+def _base_config(raw: Any, where: str | Path | None) -> BaseConfig | None:
+    """The ``base`` mapping of a config as a BaseConfig (None: no base set)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadInputError(where, '"base" must be a mapping (layout, root, share, ...)')
+    unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(BaseConfig)})
+    if unknown:
+        raise BadInputError(where, f"unknown base settings: {', '.join(unknown)}")
+    try:
+        return BaseConfig(**raw)
+    except TypeError as exc:
+        raise BadInputError(where, f"bad base settings ({exc})") from None
 
 
 def load_config(path: str | Path) -> TrainConfig:

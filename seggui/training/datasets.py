@@ -18,6 +18,7 @@ reports the bad file and carries on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from torch.utils.data import Dataset, DistributedSampler, Sampler
 
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError
+from seggui.training.base_set import base_per_epoch
 from seggui.training.layouts import Sample
 from seggui.training.readers import read_sample, train_ignore_index
 
@@ -169,3 +171,61 @@ def train_sampler(n: int, seed: int, rank: int = 0, world: int = 1) -> EpochSamp
 def val_sampler(n: int, rank: int = 0, world: int = 1) -> EpochSampler:
     """The in-order, unpadded, per-process validation sampler."""
     return EpochSampler(ShardSampler(n, rank, world), n)
+
+
+class MixSampler(Sampler[int]):
+    """Epochs of the run's own pairs mixed with base-set samples (see base_set.py for why).
+
+    The dataset is ``SegDataset(own + base)``: indices ``0 .. own-1`` are the
+    run's own pairs (a retrain's corrections), the rest the base set. An epoch
+    is every own pair once plus `per_epoch` base samples, taken in turn from a
+    seeded permutation of the base set (a new one each time it is used up, so
+    no base sample repeats before all have been seen), shuffled together.
+    Like DistributedSampler it pads the epoch to a multiple of the process
+    count and gives each process every `world`-th index. The epoch depends on
+    (seed, epoch) only, so resumed runs and any number of workers agree; the
+    yielded indices carry the epoch as EpochSampler's do.
+    """
+
+    def __init__(self, own: int, base: int, per_epoch: int, seed: int = 0, rank: int = 0,
+                 world: int = 1) -> None:
+        if own < 1 or base < 1 or per_epoch < 1:
+            raise BadInputError(None, f"a mixed epoch needs own pairs, base pairs and base draws "
+                                f"(got {own}, {base}, {per_epoch})")
+        self.own, self.base, self.per_epoch = int(own), int(base), int(per_epoch)
+        self.seed, self.rank, self.world = int(seed), int(rank), int(world)
+        self.n = self.own + self.base
+        self.epoch = 0
+        self._cycle, self._perm = -1, np.empty(0, np.int64)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _base_perm(self, cycle: int) -> np.ndarray:
+        if cycle != self._cycle:  # one permutation of the base set in memory at a time
+            self._perm = np.random.default_rng([self.seed, 1, cycle]).permutation(self.base)
+            self._cycle = cycle
+        return self._perm
+
+    def epoch_indices(self, epoch: int) -> np.ndarray:
+        """Dataset indices of one epoch for all processes together, shuffled (no tags, no padding)."""
+        pos = np.arange(epoch * self.per_epoch, (epoch + 1) * self.per_epoch, dtype=np.int64)
+        drawn = np.empty(self.per_epoch, np.int64)
+        for cycle in np.unique(pos // self.base):
+            sel = pos // self.base == cycle
+            drawn[sel] = self._base_perm(int(cycle))[pos[sel] % self.base]
+        idx = np.concatenate([np.arange(self.own, dtype=np.int64), self.own + drawn])
+        return idx[np.random.default_rng([self.seed, 2, epoch]).permutation(len(idx))]
+
+    def __iter__(self) -> Iterator[int]:
+        idx = np.resize(self.epoch_indices(self.epoch), len(self) * self.world)  # pad by wrapping
+        tag = self.epoch * self.n
+        return iter([tag + int(i) for i in idx[self.rank::self.world]])
+
+    def __len__(self) -> int:
+        return math.ceil((self.own + self.per_epoch) / self.world)
+
+
+def mix_sampler(own: int, base: int, share: float, seed: int, rank: int = 0, world: int = 1) -> MixSampler:
+    """The training sampler of a run with a base set: `share` of each epoch from the base."""
+    return MixSampler(own, base, base_per_epoch(own, share), seed, rank, world)

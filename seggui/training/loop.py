@@ -129,7 +129,7 @@ class _Run:
         self.ignore = train_ignore_index(self.table)
         self.out = choose_out_dir(cfg.out, self.parent, cfg.resume)
         self.run_dir = self.out / RUN_DIR
-        split = find_split(cfg)
+        split = find_split(cfg, self.table, self.parent.ref if self.parent else "this run")
         self.split = split
         notes = list(split.problems)
         weights = None
@@ -171,6 +171,7 @@ class _Run:
             "layout": cfg.data.layout, "root": cfg.data.root, "val": split.val_source,
             "train": fingerprint(split.train, Path(cfg.data.root)),
             "validation": fingerprint(split.val, Path(cfg.data.val_root or cfg.data.root)),
+            "base": split.base_record,
         }
         return notes
 
@@ -321,7 +322,7 @@ class _Run:
             "event": "setup", "card": str(self.out), "train_pairs": len(self.split.train),
             "val_pairs": len(self.split.val), "validation": self.split.val_source, "steps": self.steps,
             "device": str(self.device), "processes": self.info.world, "amp": self.amp,
-            "start_epoch": self.start_epoch, "classes": self.table.name,
+            "start_epoch": self.start_epoch, "classes": self.table.name, "base_pairs": len(self.split.base),
         })
         status = "running"
         net = None

@@ -2,12 +2,14 @@
 
 The loop of issue 9, without any window: `plan_retrain` picks the frames
 (corrected or reviewed ones to learn from; validation frames with ground truth
-first, else a held-out share of the corrections), snapshots them and writes a
-training config; `RetrainProcess` runs ``python -m seggui.training.run`` in a
-separate process, so a crash or an out-of-memory in training cannot take the
-caller (the GUI) down and all GPU memory returns when it exits. Comparing the
-old and new model, promoting and rolling back live in
-`seggui.training.retrain_versions`.
+first, else a held-out share of the corrections), optionally a base dataset
+to mix into every epoch against forgetting (seggui.training.base_set; checked
+against the model's classes here, so a mismatch is refused before anything
+starts), snapshots them and writes a training config; `RetrainProcess` runs
+``python -m seggui.training.run`` in a separate process, so a crash or an
+out-of-memory in training cannot take the caller (the GUI) down and all GPU
+memory returns when it exits. Comparing the old and new model, promoting and
+rolling back live in `seggui.training.retrain_versions`.
 
 Why a snapshot: the analyst keeps correcting while the model trains. The run
 reads a frozen copy of the masks (``<card>/data/train`` and ``data/val``, tiny
@@ -31,11 +33,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from seggui.core.atomic import atomic_write_json
+from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError, Cancelled, SegguiError
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.workspace import FrameRecord, FrameStatus, Workspace
 from seggui.engine.card import ModelCard, resolve_model
-from seggui.training.config import DataConfig, TrainConfig
+from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, resolve_layout
+from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
 
 DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
@@ -61,6 +65,13 @@ class RetrainPlan:
     config: TrainConfig
     config_path: Path
     problems: list[str] = field(default_factory=list)
+    base: dict[str, Any] | None = None  # the base set mixed in (see BaseSet.record), or None
+
+    def summary(self) -> str:
+        """One line saying what the run learns from and validates on."""
+        mixed = f" + the {describe(self.base)}" if self.base else ""
+        return (f"retraining {self.parent.ref} on {len(self.train_ids)} corrected frames{mixed}, validating "
+                f"on {len(self.val_ids)} ({self.val_source}) -> {self.out}")
 
 
 @dataclass
@@ -169,15 +180,36 @@ def _next_out(ws: Workspace, parent: ModelCard) -> Path:
     return ws.models_dir / f"{parent.name}-v{n}"
 
 
-def _crop_for(ws: Workspace, ids: list[str]) -> list[int] | None:
-    """Random crops for large pictures (memory), whole pictures for small ones."""
-    from seggui.core.masks import read_mask
+def _crop_for(ws: Workspace, ids: list[str], base: BaseSet | None = None,
+              table: ClassTable | None = None) -> list[int] | None:
+    """Random crops for large pictures (memory), whole pictures for small ones.
 
-    for fid in ids:
-        h, w = read_mask(ws.mask_path(fid, "corrected")).shape[:2]
-        if max(h, w) > LARGE_SIDE:
-            return [LARGE_SIDE, LARGE_SIDE]
-    return None
+    With a base set its first picture counts too (a dataset's pictures
+    usually share one size; Cityscapes' 2048x1024 must be cropped).
+    """
+    from seggui.core.masks import read_mask
+    from seggui.training.readers import read_sample_mask
+
+    sizes = [read_mask(ws.mask_path(fid, "corrected")).shape[:2] for fid in ids]
+    for sample in base.samples[:PROBE_MASKS] if base is not None else []:
+        try:
+            sizes.append(read_sample_mask(sample, table).shape[:2])
+            break
+        except BadInputError:  # reported by the base set's probe; the readers skip it in training
+            continue
+    return [LARGE_SIDE, LARGE_SIDE] if any(max(h, w) > LARGE_SIDE for h, w in sizes) else None
+
+
+def _base_set(parent: ModelCard, root: str | Path, layout: str | None, share: float) -> BaseSet:
+    """Scan and check the base dataset against the model's classes; its config records count and print."""
+    from seggui.training.base_set import base_per_epoch
+
+    base_per_epoch(1, share)  # a share outside (0, 1) is refused before the folder is scanned
+    folder = Path(root).expanduser().resolve()
+    cfg = BaseConfig(layout=resolve_layout(layout, folder), root=str(folder), share=float(share))
+    found = load_base(cfg, parent.classes, parent.ref)
+    cfg.pairs, cfg.fingerprint = len(found.samples), found.fingerprint
+    return found
 
 
 def plan_retrain(
@@ -189,6 +221,9 @@ def plan_retrain(
     val_fraction: float = 0.2,
     device: str = "auto",
     overrides: dict[str, Any] | None = None,
+    base: str | Path | None = None,
+    base_layout: str | None = None,
+    base_share: float = 0.5,
 ) -> RetrainPlan:
     """Choose frames, snapshot them and write the config of a fine-tune of the current model.
 
@@ -196,27 +231,42 @@ def plan_retrain(
     learning rate (the model already knows the task; a large step would
     forget it), light augmentation, no class weights. `overrides` takes any
     other TrainConfig setting (the "advanced" dialog).
+
+    `base` names a dataset folder (`base_layout`: one of the trainer's
+    layouts, or None/"auto" to tell from the folder) to mix into every epoch
+    so that it makes up `base_share` of the samples; the corrections are each
+    seen once per epoch as without it (see seggui.training.base_set). Its
+    classes must be the model's: a mismatch is refused here, naming the
+    dataset, before any folder is written. It never validates.
     """
     parent = current_card(ws)
     train, val, source, problems = split_frames(ws, val_fraction)
+    found = _base_set(parent, base, base_layout, base_share) if base else None
+    record = found.record(len(train)) if found is not None else None
+    if found is not None:
+        problems += found.problems
     out = _next_out(ws, parent)
     data_dir = out / "data"
     _snapshot(ws, data_dir / "train", train, "corrected")
     if val:
         _snapshot(ws, data_dir / "val", val, "ground_truth" if source == "ground truth" else "corrected")
+    description = f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}"
+    if found is not None:
+        description += f", mixed with {found.config.share:.0%} of {Path(found.config.root).name}"
+    per_epoch = len(train) + (record["per_epoch"] if record else 0)
     settings: dict[str, Any] = {
-        "name": parent.name,
-        "description": f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}",
+        "name": parent.name, "description": description,
         "data": DataConfig(layout="workspace", root=str(data_dir / "train"), val_split=None,
                            val_root=str(data_dir / "val") if val else None, val_fraction=0.0).__dict__,
         "out": str(out), "from_model": str(parent.folder), "epochs": epochs, "lr": lr,
-        "batch": max(1, min(batch, len(train))), "augment": "basic", "crop": _crop_for(ws, train),
-        "device": device, "workers": 0,
+        "batch": max(1, min(batch, per_epoch)), "augment": "basic",
+        "crop": _crop_for(ws, train, found, parent.classes), "device": device, "workers": 0,
+        "base": found.config.__dict__ if found is not None else None,
     }
     settings.update(overrides or {})
     cfg = TrainConfig.from_dict(settings, out / CONFIG_FILE)
     path = atomic_write_json(out / CONFIG_FILE, cfg.to_dict())
-    return RetrainPlan(parent, out, train, val, source, cfg, Path(path), problems)
+    return RetrainPlan(parent, out, train, val, source, cfg, Path(path), problems, record)
 
 
 class RetrainProcess:

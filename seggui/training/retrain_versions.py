@@ -23,6 +23,7 @@ from seggui.core.metrics import SegMetrics, compute_metrics
 from seggui.core.report import parking_class
 from seggui.core.workspace import FrameStatus, Workspace
 from seggui.engine.card import ModelCard, resolve_model
+from seggui.training.base_set import describe
 
 VERSIONS_KEY = "model_versions"
 
@@ -56,6 +57,7 @@ class Comparison:
     old_miou: float | None
     new_miou: float | None
     parking: dict[str, Any] | None = None  # class, old/new |O delta E| in px and m2 (m2 None without a GSD)
+    base: dict[str, Any] | None = None  # the base set the new model was trained with (its card's record)
     old_metrics: SegMetrics | None = field(default=None, repr=False)
     new_metrics: SegMetrics | None = field(default=None, repr=False)
 
@@ -70,6 +72,7 @@ class Comparison:
                       "delta": r.delta} for r in self.rows],
             "old_miou": self.old_miou, "new_miou": self.new_miou, "miou_delta": self.miou_delta,
             "parking": dict(self.parking) if self.parking else None,
+            "base": dict(self.base) if self.base else None,
         }
 
     def table(self) -> str:
@@ -88,6 +91,9 @@ class Comparison:
             lines.append(f"parking |O delta E|: {p['old_px']} px -> {p['new_px']} px")
             if p.get("old_m2") is not None:
                 lines.append(f"                     {p['old_m2']:.2f} m2 -> {p['new_m2']:.2f} m2")
+        if self.base:
+            lines.append(f"{self.new_ref} was trained with the {describe(self.base)}; "
+                         "the figures are on your frames only")
         return "\n".join(lines)
 
 
@@ -139,8 +145,9 @@ def compare_models(ws: Workspace, old: ModelCard | str | Path, new: ModelCard | 
         old_px, new_px = int(a.symdiff_px[j]), int(b.symdiff_px[j])
         parking = {"class": ws.classes.name_of(pid), "old_px": old_px, "new_px": new_px,
                    "old_m2": old_px * m2 if m2 else None, "new_m2": new_px * m2 if m2 else None}
+    base = (new_card.provenance.get("dataset") or {}).get("base")
     return Comparison(old_card.ref, new_card.ref, list(frame_ids), rows, _num(a.miou), _num(b.miou),
-                      parking, a, b)
+                      parking, base, a, b)
 
 
 # ------------------------------------------------------------------ versions

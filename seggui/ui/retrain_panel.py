@@ -24,13 +24,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -42,46 +38,14 @@ from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui.messages import MessageLog
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.qtutil import figures_table
+from seggui.ui.retrain_dialog import DEFAULTS, AdvancedDialog, base_text
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
-
-DEFAULTS = {"epochs": 5, "lr": 1e-4, "batch": 4}  # those of plan_retrain: safe for a non-expert
 
 
 def fmt(x: float | None, sign: bool = False) -> str:
     """A ratio in the comparison table; an en dash where the class never occurs."""
     return "–" if x is None else (f"{x:+.3f}" if sign else f"{x:.3f}")
-
-
-class AdvancedDialog(QDialog):
-    """Epochs, learning rate and batch size of the next retrain."""
-
-    def __init__(self, settings: dict[str, Any], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Retrain settings")
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(int(settings["epochs"]))
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1.0)
-        self.lr.setSingleStep(1e-5)
-        self.lr.setValue(float(settings["lr"]))
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 256)
-        self.batch.setValue(int(settings["batch"]))
-        form = QFormLayout(self)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Batch size", self.batch)
-        ok, cancel = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
-        buttons = QDialogButtonBox(ok | cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def values(self) -> dict[str, Any]:
-        return {"epochs": self.epochs.value(), "lr": self.lr.value(), "batch": self.batch.value()}
 
 
 class RetrainPanel(QWidget):
@@ -161,6 +125,11 @@ class RetrainPanel(QWidget):
         dialog = AdvancedDialog(self.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.settings.update(dialog.values())
+            base = base_text(self.settings)
+            self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames"
+                                           + (f", mixed with the {base}" if base else ""))
+            if self.stage is None and base:
+                self.status.setText(f"Retraining will mix in the {base}.")
 
     def start(self) -> bool:
         """Plan (on this thread, so a refusal is immediate) and start the training process."""
@@ -184,7 +153,9 @@ class RetrainPanel(QWidget):
         for p in plan.problems:
             self.log.warning(p)
         self._say("")
-        self.status.setText(f"Training {plan.out.name} on {len(plan.train_ids)} frames, validating on "
+        mixed = (f" + {plan.base['per_epoch']} samples per epoch of {Path(plan.base['root']).name}"
+                 if plan.base else "")
+        self.status.setText(f"Training {plan.out.name} on {len(plan.train_ids)} frames{mixed}, validating on "
                             f"{len(plan.val_ids)} ({plan.val_source})…")
         self.stage, self._t0 = "retrain", time.monotonic()
         env = self.child_env
@@ -281,7 +252,9 @@ class RetrainPanel(QWidget):
             d = result.miou_delta
             self.status.setText(f"{result.new_ref} vs {result.old_ref} on {len(result.frames)} frames: "
                                 f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
-                                + (f" ({d:+.3f})" if d is not None else ""))
+                                + (f" ({d:+.3f})" if d is not None else "")
+                                + (f"; trained with {Path(result.base['root']).name} mixed in"
+                                   if result.base else ""))
             self._end("compared")
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result

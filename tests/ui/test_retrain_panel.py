@@ -8,12 +8,13 @@ from pathlib import Path
 import cv2
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QDialog
 
 from seggui.core.images import list_images, read_image, write_image
 from seggui.core.jobs import Progress, run_job
-from seggui.core.masks import read_mask
+from seggui.core.masks import read_mask, write_mask
 from seggui.core.workspace import FrameStatus, Workspace
-from seggui.ui.retrain_panel import AdvancedDialog
+from seggui.ui.retrain_dialog import AdvancedDialog
 
 HW = (96, 128)
 FAST = {"OMP_NUM_THREADS": "1"}
@@ -165,7 +166,8 @@ def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path,
     dialog = AdvancedDialog(panel.settings, panel)
     dialog.epochs.setValue(3)
     dialog.lr.setValue(0.0005)
-    assert dialog.values() == {"epochs": 3, "lr": pytest.approx(0.0005), "batch": 2}
+    assert dialog.values() == {"epochs": 3, "lr": pytest.approx(0.0005), "batch": 2, "base": None,
+                               "base_layout": "auto", "base_share": 0.5}
 
     # a model whose weights cannot be read: the training process fails and says why
     bad = tiny_card(tmp_path / "cards" / "broken")
@@ -177,3 +179,54 @@ def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path,
     assert "training failed" in text and "current model stays in use" in text
     assert Workspace.open(ws2.root).model == str(bad) and not window.runner.is_running()
     assert panel.retrain_button.isEnabled() and not panel.promote_button.isEnabled()
+
+
+def test_advanced_dialog_keeps_a_base_set_and_retrain_mixes_it_in(qtbot, window, camvid: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    base = tmp_path / "base"
+    for p in list_images(camvid / "train")[:3]:  # a tiny CamVid-layout base set at the workspace's size
+        small = cv2.resize(read_image(p), HW[::-1], interpolation=cv2.INTER_AREA)
+        write_image(base / "train" / p.name, small)
+        m = cv2.resize(read_mask(camvid / "trainannot" / p.name), HW[::-1], interpolation=cv2.INTER_NEAREST)
+        write_mask(base / "trainannot" / p.name, m)
+    card = tiny_card(tmp_path / "cards" / "tiny-camvid")
+    ws = workspace(tmp_path / "ws", camvid, card, corrected=2, gt=1)
+    assert window.open_path(ws.root)
+    panel = setup_panel(window, epochs=1)
+
+    dialog = AdvancedDialog(panel.settings, panel)
+    assert not dialog.base_share.isEnabled()  # nothing to share without a base set
+    dialog.base.setText(str(base))
+    dialog.base_layout.setCurrentText("camvid")
+    dialog.base_share.setValue(0.3)
+    assert dialog.base_share.isEnabled() and dialog.base_layout.isEnabled()
+    chosen = dialog.values()
+    assert chosen["base"] == str(base) and chosen["base_layout"] == "camvid" and chosen["base_share"] == 0.3
+
+    def accept(self: AdvancedDialog) -> QDialog.DialogCode:  # the analyst's clicks, without a modal loop
+        self.base.setText(str(base))
+        self.base_layout.setCurrentText("camvid")
+        self.base_share.setValue(0.3)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(AdvancedDialog, "exec", accept)
+    panel.advanced()
+    assert panel.settings["base"] == str(base) and panel.settings["base_share"] == 0.3
+    assert "base set base (camvid, 30%)" in panel.status.text()
+    again = AdvancedDialog(panel.settings, panel)  # reopened: the remembered settings come back
+    assert again.values() == {**chosen, "epochs": 1, "lr": pytest.approx(1e-3), "batch": 2}
+    again.clear_base.click()
+    assert again.values()["base"] is None and not again.base_share.isEnabled()
+
+    # one click: the plan mixes the base set in (1 base sample per epoch for 2 corrections at 30%)
+    def on_step(p: Progress) -> None:
+        if (p.data or {}).get("event") == "step" and panel.cancel_button.isEnabled():
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+
+    window.runner.progress.connect(on_step)
+    assert click(qtbot, panel, panel.retrain_button) == "cancelled", panel.message.text()
+    window.runner.progress.disconnect(on_step)
+    plan = panel.plan
+    assert plan.config.base.root == str(base.resolve()) and plan.config.base.share == 0.3
+    assert plan.base["pairs"] == 3 and plan.base["per_epoch"] == 1 and plan.val_ids == sorted(ws.frames)[2:]
+    assert Workspace.open(ws.root).model == str(card)
