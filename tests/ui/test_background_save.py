@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from seggui.core.editing import AutoSave
@@ -24,12 +25,20 @@ def _stroke(qtbot, canvas, y: float) -> None:
     qtbot.mouseRelease(vp, LEFT, pos=pts[-1])
 
 
+@pytest.fixture
+def gate(window):  # noqa: ANN001, ANN201 - after `window`, so it is released before the window closes
+    """Holds the worker's write until set; always set at teardown so nothing stays blocked."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
 def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_folder: Path,
-                                                          monkeypatch) -> None:
+                                                          monkeypatch, gate) -> None:
     assert window.open_path(camvid_folder)
     ctrl, s, canvas = window.editing, window.session, window.view.canvas
     ctrl.set_tool("brush")
-    gate, threads, versions = threading.Event(), [], []
+    threads, versions = [], []
     real_write = AutoSave.write_snapshot
 
     def slow_write(self, labels):  # noqa: ANN001, ANN202 - stands in for a long PNG encode
@@ -40,7 +49,7 @@ def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_
 
     monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
     _stroke(qtbot, canvas, 40.5)
-    qtbot.waitUntil(lambda: ctrl.writer.busy, timeout=3000)  # the debounced save started...
+    qtbot.waitUntil(lambda: ctrl.writer.busy and bool(threads), timeout=3000)  # the debounced save started...
     assert threads[0] is not threading.main_thread()  # ...on the worker thread
     assert not ctrl.saved and "saving" in window.edit_toolbar.state.text()
     first = versions[0]
@@ -59,11 +68,10 @@ def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_
 
 
 def test_a_synchronous_save_waits_for_the_write_in_flight(qtbot, window, camvid_folder: Path,
-                                                          monkeypatch) -> None:
+                                                          monkeypatch, gate) -> None:
     assert window.open_path(camvid_folder)
     ctrl, s, canvas = window.editing, window.session, window.view.canvas
     ctrl.set_tool("brush")
-    gate = threading.Event()
     real_write = AutoSave.write_snapshot
 
     def slow_write(self, labels):  # noqa: ANN001, ANN202
