@@ -54,6 +54,7 @@ from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.masks import read_mask
 from seggui.core.media import FolderSource, FrameCache, Source, is_video_file, open_source
 from seggui.core.media.sequences import find_sequences
+from seggui.core.report import parking_class
 from seggui.core.workspace import WORKSPACE_FILE, FrameRecord, Workspace
 from seggui.paths import user_data_dir
 
@@ -282,7 +283,11 @@ class Session(QObject):
         ids = list(ws.frames)
         self.current = ids[0] if ids else None
         scored = ws.classes.scored_ids
-        self.active_class = scored[0] if scored else None
+        try:  # the class the analyst measures first: the workspace's parking class, if it has one
+            focus = parking_class(ws.classes, ws.settings.get("parking_class"))
+        except BadInputError:
+            focus = None
+        self.active_class = focus if focus is not None else (scored[0] if scored else None)
         self.hidden = set()
         self.opened.emit()
         self.frameChanged.emit(self.current or "")

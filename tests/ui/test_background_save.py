@@ -42,8 +42,8 @@ def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_
     real_write = AutoSave.write_snapshot
 
     def slow_write(self, labels):  # noqa: ANN001, ANN202 - stands in for a long PNG encode
-        threads.append(threading.current_thread())
         versions.append(labels.copy())
+        threads.append(threading.current_thread())  # last: the test waits on this list
         assert gate.wait(20)
         return real_write(self, labels)
 
