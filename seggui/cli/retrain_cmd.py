@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-share", type=float, default=0.5, metavar="SHARE",
                    help="share of each epoch's samples taken from --base, between 0 and 1 (default 0.5; "
                         "every correction is still seen once per epoch)")
+    p.add_argument("--base-masks", metavar="FOLDER",
+                   help="mask folder name of a --base in the folder layout when not masks/ (e.g. parking2 "
+                        "for `seggui synth` output)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--backend", default="torch", help="backend of the comparison (torch or onnx)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     plan = plan_retrain(ws, epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
                         device=args.device, overrides=_overrides(args.set), base=args.base,
-                        base_layout=args.base_layout, base_share=args.base_share)
+                        base_layout=args.base_layout, base_share=args.base_share,
+                        base_masks=args.base_masks)
     for problem in plan.problems:
         print(f"warning: {problem}", file=sys.stderr)
     print(plan.summary(), file=sys.stderr)

@@ -200,13 +200,19 @@ def _crop_for(ws: Workspace, ids: list[str], base: BaseSet | None = None,
     return [LARGE_SIDE, LARGE_SIDE] if any(max(h, w) > LARGE_SIDE for h, w in sizes) else None
 
 
-def _base_set(parent: ModelCard, root: str | Path, layout: str | None, share: float) -> BaseSet:
-    """Scan and check the base dataset against the model's classes; its config records count and print."""
+def _base_set(parent: ModelCard, root: str | Path, layout: str | None, share: float,
+              masks: str | None = None) -> BaseSet:
+    """Scan and check the base dataset against the model's classes; its config records count and print.
+
+    `masks` names the mask folder of a `folder` layout when it is not masks/
+    (`seggui synth` output keeps parking-2 masks in parking2/).
+    """
     from seggui.training.base_set import base_per_epoch
 
     base_per_epoch(1, share)  # a share outside (0, 1) is refused before the folder is scanned
     folder = Path(root).expanduser().resolve()
-    cfg = BaseConfig(layout=resolve_layout(layout, folder), root=str(folder), share=float(share))
+    cfg = BaseConfig(layout=resolve_layout(layout, folder), root=str(folder), share=float(share),
+                     masks=masks or BaseConfig.masks)
     found = load_base(cfg, parent.classes, parent.ref)
     cfg.pairs, cfg.fingerprint = len(found.samples), found.fingerprint
     return found
@@ -224,6 +230,7 @@ def plan_retrain(
     base: str | Path | None = None,
     base_layout: str | None = None,
     base_share: float = 0.5,
+    base_masks: str | None = None,
 ) -> RetrainPlan:
     """Choose frames, snapshot them and write the config of a fine-tune of the current model.
 
@@ -241,7 +248,7 @@ def plan_retrain(
     """
     parent = current_card(ws)
     train, val, source, problems = split_frames(ws, val_fraction)
-    found = _base_set(parent, base, base_layout, base_share) if base else None
+    found = _base_set(parent, base, base_layout, base_share, base_masks) if base else None
     record = found.record(len(train)) if found is not None else None
     if found is not None:
         problems += found.problems
@@ -259,6 +266,10 @@ def plan_retrain(
         "data": DataConfig(layout="workspace", root=str(data_dir / "train"), val_split=None,
                            val_root=str(data_dir / "val") if val else None, val_fraction=0.0).__dict__,
         "out": str(out), "from_model": str(parent.folder), "epochs": epochs, "lr": lr,
+        # the network is the parent's (seggui.training.build.make_model); say so in retrain.json too
+        "architecture": parent.architecture, "arch_params": dict(parent.arch_params or {}),
+        "stride": parent.input.stride,
+        **({"encoder": parent.encoder} if parent.encoder else {}),
         "batch": max(1, min(batch, per_epoch)), "augment": "basic",
         "crop": _crop_for(ws, train, found, parent.classes), "device": device, "workers": 0,
         "base": found.config.__dict__ if found is not None else None,

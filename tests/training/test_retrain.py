@@ -96,6 +96,10 @@ def test_plan_uses_corrections_and_validates_on_ground_truth(retrained: dict) ->
     assert sorted(plan.val_ids) == ids[4:] and plan.val_source == "ground truth"
     assert plan.out == ws.models_dir / "tiny-camvid-v2"
     assert plan.config.from_model == str(retrained["card"]) and plan.config.data.layout == "workspace"
+    parent = ModelCard.load(retrained["card"])  # retrain.json names the network actually trained
+    saved = json.loads(plan.config_path.read_text())
+    assert (saved["architecture"], saved["encoder"], saved["arch_params"], saved["stride"]) == \
+        (parent.architecture, parent.encoder, parent.arch_params, parent.input.stride)
 
 
 def test_new_version_has_card_and_metrics_and_old_weights_untouched(retrained: dict) -> None:

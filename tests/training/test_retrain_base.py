@@ -142,6 +142,23 @@ def test_mismatched_base_set_is_refused_naming_it(camvid: Path, tmp_path: Path,
     assert not ws.models_dir.exists()  # refused before anything was written
 
 
+def test_a_synth_folder_is_a_base_set_through_its_parking2_masks(tmp_path: Path) -> None:
+    """`seggui synth` keeps aerial-parking-6 masks in masks/ and the parking-2 view in parking2/."""
+    from seggui.cli import main as cli
+
+    args = ["synth", "--out", str(tmp_path / "synth"), "--count", "3", "--size", "96", "96", "--quiet"]
+    assert cli(args) == 0
+    card = tiny_card(tmp_path / "card", "park", "parking-2", 2)
+    ws = Workspace.create(tmp_path / "ws", "parking-2", model=str(card))
+    write_image(tmp_path / "ws" / "images" / "p.png", np.zeros((64, 64, 3), np.uint8))
+    ws.add_image(tmp_path / "ws" / "images" / "p.png")
+    ws.write_mask("p", "corrected", np.zeros((64, 64), np.uint8))
+    with pytest.raises(BadInputError, match="class ids not in the parking-2 table"):
+        plan_retrain(ws, base=tmp_path / "synth", base_layout="folder")
+    plan = plan_retrain(ws, base=tmp_path / "synth", base_layout="folder", base_masks="parking2")
+    assert plan.base is not None and plan.base["pairs"] == 3 and plan.config.base.masks == "parking2"
+
+
 def test_layouts_are_told_from_the_folder(tmp_path: Path) -> None:
     for layout, dirs in (("camvid", ["train", "trainannot"]), ("folder", ["images", "masks"]),
                          ("cityscapes", ["leftImg8bit", "gtFine"]), ("kitti", ["training/image_2"]),
