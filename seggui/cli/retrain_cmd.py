@@ -17,8 +17,9 @@ import sys
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("retrain", help="fine-tune the workspace model on corrected frames; compare, promote")
     p.add_argument("workspace", help="workspace folder")
-    p.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
-    p.add_argument("--lr", type=float, default=1e-4, help="learning rate (default 1e-4)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (default: enough for 40 optimiser steps, at least 5)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     p.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="share of corrected frames held out when no frame has ground truth (default 0.2)")

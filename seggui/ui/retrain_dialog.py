@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 # those of plan_retrain: safe for a non-expert; no base set unless the analyst names one
-DEFAULTS = {"epochs": 5, "lr": 1e-4, "batch": 4, "base": None, "base_layout": "auto", "base_share": 0.5}
+DEFAULTS = {"epochs": None, "lr": 1e-3, "batch": 4, "base": None, "base_layout": "auto", "base_share": 0.5}
 
 
 def base_text(settings: dict[str, Any]) -> str:
@@ -49,8 +49,9 @@ class AdvancedDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Retrain settings")
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(int(settings["epochs"]))
+        self.epochs.setRange(0, 1000)
+        self.epochs.setSpecialValueText("auto (40 steps, at least 5)")  # 0: plan_retrain chooses
+        self.epochs.setValue(int(settings["epochs"] or 0))
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
@@ -109,6 +110,6 @@ class AdvancedDialog(QDialog):
             w.setEnabled(on)
 
     def values(self) -> dict[str, Any]:
-        return {"epochs": self.epochs.value(), "lr": self.lr.value(), "batch": self.batch.value(),
+        return {"epochs": self.epochs.value() or None, "lr": self.lr.value(), "batch": self.batch.value(),
                 "base": self.base.text().strip() or None, "base_layout": self.base_layout.currentText(),
                 "base_share": round(self.base_share.value(), 2)}

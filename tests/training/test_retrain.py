@@ -305,3 +305,14 @@ def test_split_keeps_validation_away_from_neighbouring_training_frames(tmp_path:
         ids = {f"d_{i:03d}" for i in range(block * DRIVE_BLOCK, (block + 1) * DRIVE_BLOCK)}
         assert ids <= set(train) or ids <= set(val)
 
+
+
+def test_epochs_left_to_the_plan_give_enough_optimiser_steps() -> None:
+    from seggui.training.retrain import MIN_EPOCHS, MIN_STEPS, auto_epochs
+
+    assert auto_epochs(3, 3) == MIN_STEPS  # three corrections: one step an epoch
+    assert auto_epochs(20, 4) == MIN_STEPS // 5  # five steps an epoch
+    assert auto_epochs(400, 4) == MIN_EPOCHS  # a large set: the floor on epochs
+    for n, b in ((1, 4), (7, 4), (9, 4), (33, 8)):
+        steps = n // b if n >= 2 * b else 1
+        assert auto_epochs(n, b) * steps >= MIN_STEPS
