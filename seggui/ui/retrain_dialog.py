@@ -62,6 +62,7 @@ class AdvancedDialog(QDialog):
         self.batch.setValue(int(settings["batch"]))
         self.base = QLineEdit(str(settings.get("base") or ""))
         self.base.setPlaceholderText("none: learn from the corrections only")
+        self.base.setMinimumWidth(300)  # a folder path and the placeholder stay readable
         self.base.setToolTip("A labelled dataset with the model's classes, mixed into every epoch so the "
                              "model keeps what it knew; it never validates")
         self.choose_base = QPushButton("Choose…")
