@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -126,11 +127,12 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
 
     Ground-truth frames validate when some corrected frames remain to train on
     (a frame never sits on both sides); else a held-out share of the
-    corrections, by a stable hash so re-runs compare alike. Frames of a drive
-    are split in runs of DRIVE_BLOCK: a neighbouring frame is a near copy, so
-    one on each side would flatter the validation figures. A ground-truth
-    frame in the same run as a training frame is left out of validation
-    (said in the problems), unless that would leave no validation at all.
+    corrections, by a stable hash so re-runs compare alike, whole runs of
+    DRIVE_BLOCK frames of a drive on one side: a neighbouring frame is a near
+    copy, so one on each side would flatter the validation figures. For the
+    same reason a ground-truth frame less than DRIVE_BLOCK frames from a
+    training frame of its drive is left out of validation (said in the
+    problems), unless that would leave no validation at all.
     """
     learn, problems = learnable_frames(ws)
     if not learn:
@@ -138,8 +140,8 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
     gt = ground_truth_frames(ws)
     train = [fid for fid in learn if fid not in set(gt)]
     if gt and train:
-        taken = {drive_block(ws, fid) for fid in train}
-        val = [fid for fid in gt if drive_block(ws, fid) not in taken]
+        near = near_training(ws, train)
+        val = [fid for fid in gt if not near(fid)]
         if val and len(val) < len(gt):
             problems.append(f"{len(gt) - len(val)} ground-truth frames sit next to training frames of their "
                             f"drive (within {DRIVE_BLOCK} frames) and are left out of validation")
@@ -152,6 +154,28 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
     tr, va = (holdout_split(samples, val_fraction, lambda s: drive_block(ws, s.image.name))
               if len(learn) > 1 else (samples, []))
     return [s.image.name for s in tr], [s.image.name for s in va], "held out" if va else "none", problems
+
+
+def near_training(ws: Workspace, train: list[str]) -> Callable[[str], bool]:
+    """A test: does a frame lie within DRIVE_BLOCK frames of a training frame of its drive?"""
+    import bisect
+
+    by_drive: dict[str, list[int]] = {}
+    for t in train:
+        rec = ws.frames[t]
+        if rec.drive is not None:
+            by_drive.setdefault(rec.drive, []).append(rec.index or 0)
+    for v in by_drive.values():
+        v.sort()
+
+    def near(frame_id: str) -> bool:
+        rec = ws.frames[frame_id]
+        idx = by_drive.get(rec.drive or "", [])
+        here = rec.index or 0
+        i = bisect.bisect_left(idx, here - DRIVE_BLOCK + 1)
+        return i < len(idx) and idx[i] < here + DRIVE_BLOCK
+
+    return near
 
 
 def drive_block(ws: Workspace, frame_id: str) -> str:
@@ -273,8 +297,8 @@ def plan_retrain(
         _snapshot(ws, data_dir / "val", val, "ground_truth" if source == "ground truth" else "corrected")
     per_epoch = len(train) + (record["per_epoch"] if record else 0)
     batch = max(1, min(batch, per_epoch))
-    if epochs is None:
-        epochs = auto_epochs(per_epoch, batch)
+    if epochs is None:  # passes over the corrections, as without a base set (its samples come on top)
+        epochs = auto_epochs(len(train), max(1, min(batch, len(train))))
     description = f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}"
     if found is not None:
         description += f", mixed with {found.config.share:.0%} of {Path(found.config.root).name}"

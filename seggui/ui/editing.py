@@ -79,9 +79,12 @@ class EditController(QObject):
         self.last_error = ""
         self._previous_tool = "brush"
         self.shelf = EditorShelf()  # editors of frames left with an undo history, for coming back
+        self.unsaved: dict[str, Editor] = {}  # editors whose correction could not be written
         self.writer = SaveWorker(self)
         self.writer.committed.connect(self._on_committed)
         self._status_before: FrameStatus | None = None
+        self._flushing = False
+        self._unsaved_back = False
         self._save_timer = self._timer(SAVE_DELAY_MS, self.flush_in_background)
         self._emit_timer = self._timer(EMIT_INTERVAL_MS, self._emit_now)
         self._settle_timer = self._timer(SETTLE_DELAY_MS, self._settle)
@@ -92,6 +95,8 @@ class EditController(QObject):
         self.canvas.tool = self.tools["navigate"]
         session.leaving.connect(self.finish)
         session.opened.connect(self.shelf.clear)
+        session.opened.connect(self.unsaved.clear)
+        session.frameChanged.connect(self._resume_unsaved)
         session.masksChanged.connect(self._on_masks)
         session.opened.connect(self.stateChanged.emit)
 
@@ -170,20 +175,40 @@ class EditController(QObject):
                 return None
             editor = Editor(labels, s.classes, s.mask("ground_truth"), self.budget_bytes)
         self.saver = AutoSave(s.workspace, s.current, editor)
+        if self._unsaved_back:
+            self._unsaved_back = False
+            self.saver.saved_version = -1
         s.begin_editing(s.current, editor)
         self.view.refresh_layer()  # once: the layer now shows the labels being edited
         self.stateChanged.emit()
         return editor
 
     def _unshelve(self) -> Editor | None:
-        """The editor parked when this frame was left, if its correction on disk is still its own."""
+        """The editor parked when this frame was left, if its correction on disk is still its own.
+
+        An editor whose save failed comes back whatever the disk holds: its
+        labels are the analyst's latest work.
+        """
         s = self.session
+        if s.workspace is not None and s.current is not None and s.current in self.unsaved:
+            self._unsaved_back = True  # its saver starts out pending: nothing of it is on disk
+            return self.unsaved.pop(s.current)
         if s.workspace is None or s.current is None or s.current not in self.shelf:
             return None
         editor = self.shelf.take(s.current, file_stamp(s.workspace.mask_path(s.current, "corrected")))
         if editor is not None:
             editor.set_ground_truth(s.mask("ground_truth"))  # it may have been imported meanwhile
         return editor
+
+    def _resume_unsaved(self, frame_id: str) -> None:
+        """Back on a frame whose correction could not be written: show and keep editing that work."""
+        if frame_id in self.unsaved and self.ensure_editor() is not None:
+            self.session.log.warning(f"{frame_id}: showing the correction that could not be saved; "
+                                     "it is written again now (Ctrl+S to retry)")
+            self.flush_in_background()
+
+    def _parked(self, frame_id: str | None) -> bool:
+        return frame_id is not None and (frame_id in self.shelf or frame_id in self.unsaved)
 
     def finish(self) -> None:
         """Save and let go of the editor (before the picture or workspace changes, and on close).
@@ -203,7 +228,13 @@ class EditController(QObject):
         self.flush()
         saver, frame = self.saver, self.session.editor_frame
         if saver is not None and frame is not None and not saver.pending:
+            if editor.history.can_undo or editor.history.can_redo:
+                editor.set_ground_truth(None)  # the frame's truth is read again on return (_unshelve)
             self.shelf.put(frame, editor, file_stamp(saver.workspace.mask_path(frame, "corrected")))
+        elif saver is not None and frame is not None:  # the save failed: never drop the analyst's work
+            self.unsaved[frame] = editor
+            self.session.log.error(f"the correction of {frame} is not saved ({self.last_error}); it is kept "
+                                   "in memory: go back to it and press Ctrl+S once the disk is writable")
         self.session.end_editing()
         self.saver = None
         self.tools[self.tool].activate()
@@ -225,12 +256,21 @@ class EditController(QObject):
 
     def _on_committed(self, saver: AutoSave, error: str) -> None:
         if error:
-            self.last_error = f"could not save the correction of {saver.frame_id}: {error}"
-            self.session.log.error(self.last_error)
-        elif saver.workspace.frames[saver.frame_id].status != self._status_before:
+            message = f"could not save the correction of {saver.frame_id}: {error}"
+            if message != self.last_error:  # once, not once per retry
+                self.session.log.error(message + " (kept in memory; the next stroke or Ctrl+S tries again)")
+            self.last_error = message
+            self.stateChanged.emit()
+            return  # no retry loop: the next stroke, Ctrl+S or leaving the picture try again
+        self.last_error = ""
+        if saver.workspace.frames[saver.frame_id].status != self._status_before:
             self.session.framesChanged.emit()
-        if saver is self.saver and saver.pending and not self._save_timer.isActive():
-            self._save_timer.start()  # edits made while it was writing
+        if saver is self.saver and saver.pending and not self._flushing:
+            editor = self.editor
+            if editor is not None and not editor.in_stroke:
+                self.flush_in_background()  # strokes made while it was writing go to disk at once
+            elif not self._save_timer.isActive():
+                self._save_timer.start()
         self.stateChanged.emit()
 
     def flush(self) -> bool:
@@ -239,7 +279,12 @@ class EditController(QObject):
         A background write in flight is finished first, so files land in order.
         """
         self._save_timer.stop()
-        self.writer.wait()
+        self._flushing = True  # the write in flight must not queue another one: this one writes now
+        try:
+            self.writer.wait()
+        finally:
+            self._flushing = False
+        self._unsaved_back = False
         saver = self.saver
         if saver is None or not saver.pending:
             return False
@@ -249,7 +294,9 @@ class EditController(QObject):
         except (OSError, SegguiError) as exc:
             self.last_error = f"could not save the correction of {saver.frame_id}: {exc}"
             self.session.log.error(self.last_error)
+            self.stateChanged.emit()
             return False
+        self.last_error = ""
         if saver.workspace.frames[saver.frame_id].status != before:
             self.session.framesChanged.emit()
         self.stateChanged.emit()
@@ -258,6 +305,11 @@ class EditController(QObject):
     @property
     def saved(self) -> bool:
         return self.saver is None or (not self.saver.pending and not self.writer.busy)
+
+    @property
+    def save_failed(self) -> bool:
+        """The last write of the current correction failed and it is still not on disk."""
+        return bool(self.last_error) and self.saver is not None and self.saver.pending
 
     # ------------------------------------------------------------- strokes
     def paint_value(self, erase: bool) -> int | None:
@@ -328,12 +380,12 @@ class EditController(QObject):
 
     # ------------------------------------------------------------ commands
     def undo(self) -> None:
-        editor = self.editor or (self.ensure_editor() if self.session.current in self.shelf else None)
+        editor = self.editor or (self.ensure_editor() if self._parked(self.session.current) else None)
         if editor is not None:
             self._changed(editor.undo())
 
     def redo(self) -> None:
-        editor = self.editor or (self.ensure_editor() if self.session.current in self.shelf else None)
+        editor = self.editor or (self.ensure_editor() if self._parked(self.session.current) else None)
         if editor is not None:
             self._changed(editor.redo())
 

@@ -272,8 +272,10 @@ class RetrainPanel(QWidget):
 
     def _on_cancelled(self) -> None:
         if self.stage is not None:
-            self.stage = None
-            self._say("Cancelled; the current model stays in use.")
+            stage, self.stage = self.stage, None
+            self._say("Cancelled; the new model is in use, but the remaining frames were not re-predicted: "
+                      "run it from the Model menu." if stage == "repredict"
+                      else "Cancelled; the current model stays in use.")
             self._end("cancelled")
 
     # ------------------------------------------------------------- helpers

@@ -28,7 +28,7 @@ from seggui.core.editing import AutoSave
 class SaveWorker(QObject):
     """One background writer of `AutoSave` snapshots, results delivered on the GUI thread."""
 
-    written = Signal(object, int, object)  # the AutoSave, the version written, an exception or None
+    written = Signal(object)  # the finished Future (emitted from the worker thread)
     committed = Signal(object, str)  # the AutoSave, and "" once recorded or why the write failed
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -50,7 +50,7 @@ class SaveWorker(QObject):
         self._buffer = labels
         future = self._pool.submit(saver.write_snapshot, labels)
         self._inflight = (saver, version, future)
-        future.add_done_callback(lambda f: self.written.emit(saver, version, f.exception()))
+        future.add_done_callback(self.written.emit)
         return True
 
     def wait(self) -> None:
@@ -61,9 +61,11 @@ class SaveWorker(QObject):
         error = future.exception()  # blocks until the worker is done
         self._finish(saver, version, error)
 
-    def _on_written(self, saver: AutoSave, version: int, error: BaseException | None) -> None:
-        if self._inflight is not None and self._inflight[0] is saver and self._inflight[1] == version:
-            self._finish(saver, version, error)
+    def _on_written(self, future: Future[Any]) -> None:
+        """A write ended; record it unless `wait` already did (matched by the future, never by version)."""
+        if self._inflight is not None and self._inflight[2] is future:
+            saver, version, _f = self._inflight
+            self._finish(saver, version, future.exception())
 
     def _finish(self, saver: AutoSave, version: int, error: BaseException | None) -> None:
         self._inflight = None

@@ -171,7 +171,8 @@ class EditToolBar(QToolBar):
         if status is None:
             self.state.setText("")
             return
-        saved = "saved" if ctrl.saved else "<span style='color:#b60'>saving…</span>"
+        saved = ("saved" if ctrl.saved else "<span style='color:#b00020'>not saved (see Messages)</span>"
+                 if ctrl.save_failed else "<span style='color:#b60'>saving…</span>")
         word = {FrameStatus.NONE: "no mask", FrameStatus.PREDICTED: "prediction",
                 FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed"}[status]
         editor = ctrl.editor

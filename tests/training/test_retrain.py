@@ -287,12 +287,13 @@ def test_split_keeps_validation_away_from_neighbouring_training_frames(tmp_path:
     m = np.zeros((8, 12), np.uint8)
     for i in range(0, 20):  # the analyst corrected the first twenty frames
         ws.write_mask(f"d_{i:03d}", "corrected", m)
-    for i in (5, 25, 35):  # ground truth on three; frame 5 sits among the corrected ones
+    for i in (5, 25, 29, 35):  # ground truth on four; 5 sits among the corrected frames
         ws.write_mask(f"d_{i:03d}", "ground_truth", m)
     train, val, source, problems = split_frames(ws)
-    assert source == "ground truth" and val == ["d_025", "d_035"]
+    # 25 lies 6 frames from the corrected 19: left out; 29 lies 10 away: it validates
+    assert source == "ground truth" and val == ["d_029", "d_035"]
     assert "d_005" not in train and len(train) == 19
-    assert any("left out of validation" in p for p in problems)
+    assert any("2 ground-truth frames" in p and "left out of validation" in p for p in problems)
 
     # no ground truth: a held-out share, whole runs of DRIVE_BLOCK frames on one side
     ws2 = Workspace.create(tmp_path / "ws2", "camvid-11")
