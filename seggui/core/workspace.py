@@ -253,7 +253,8 @@ class Workspace:
         minimum, a file renamed): it is detached, a lone picture again. One
         whose picture is gone is dropped when it holds no work of the analyst
         (no correction, no ground truth), else kept so nothing is lost.
-        Returns (dropped ids, kept ids whose picture is missing); saves.
+        Returns (dropped ids, kept ids whose picture is missing); the caller
+        saves (it has more to record in the same write).
         """
         where = Path(folder).resolve()
         dropped, missing = [], []
@@ -271,16 +272,11 @@ class Workspace:
                 dropped.append(fid)
             else:
                 missing.append(fid)
-        self.save()
         return dropped, missing
 
     def drives(self) -> dict[str, list[str]]:
         """Frame ids of each drive (see `FrameRecord.drive`), in frame order."""
-        out: dict[str, list[tuple[int, str]]] = {}
-        for fid, rec in self.frames.items():
-            if rec.drive is not None:
-                out.setdefault(rec.drive, []).append((rec.index or 0, fid))
-        return {k: [fid for _i, fid in sorted(v)] for k, v in out.items()}
+        return self.split_by_drive(self.frames)[1]
 
     def split_by_drive(self, frame_ids: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
         """(the pictures among `frame_ids`, the drive frames by drive in frame order); unknown ids dropped.

@@ -159,8 +159,12 @@ class Session(QObject):
         if pattern:
             self._open_pictures(folder, [], [FolderSource(folder, pattern)], key=folder / pattern)
             return
+        try:  # opened once here, for how it was opened last, and handed on (never read twice)
+            known = self._existing(folder)
+        except BadInputError:
+            known = None  # reported when _open_pictures opens it for real
         if pictures is None:
-            pictures = self._last_open_as(folder) == "pictures"
+            pictures = known is not None and known.settings.get("open_as") == "pictures"
         if pictures:
             sequences, loose = [], list_images(folder)
         else:
@@ -168,17 +172,19 @@ class Session(QObject):
         if not sequences and not loose:
             raise BadInputError(folder, "no pictures (.png .jpg .tif ...) in this folder")
         self._open_pictures(folder, loose, [FolderSource(folder, q.pattern) for q in sequences],
-                            open_as="pictures" if pictures else "sequences")
+                            open_as="pictures" if pictures else "sequences", ws=known)
 
-    def _last_open_as(self, folder: Path) -> str | None:
-        """How the managed workspace of `folder` was opened before ("pictures" / "sequences"), if at all."""
-        root = self.managed_root(folder)
-        if not (root / WORKSPACE_FILE).exists():
-            return None
-        try:
-            return Workspace.open(root).settings.get("open_as")
-        except BadInputError:
-            return None  # reported when it is opened for real
+    def _existing(self, key: Path) -> Workspace | None:
+        """The managed workspace of `key` if one was made before, else None."""
+        root = self.managed_root(key)
+        return Workspace.open(root) if (root / WORKSPACE_FILE).exists() else None
+
+    def _managed(self, key: Path, folder: Path) -> tuple[Workspace, bool]:
+        """(the managed workspace of `key`, whether it is new): opened, or made with `folder`'s classes."""
+        ws = self._existing(key)
+        if ws is not None:
+            return ws, False
+        return Workspace.create(self.managed_root(key), self.guess_classes(folder)), True
 
     def open_image(self, path: str | Path) -> None:
         self._open_pictures(Path(path), [Path(path)], [])
@@ -187,9 +193,7 @@ class Session(QObject):
         """A video as a drive: a managed workspace holding one frame per decodable video frame."""
         path = Path(path)
         src = open_source(path)  # BadInputError names an unreadable file or codec
-        root = self.managed_root(path)
-        new = not (root / WORKSPACE_FILE).exists()
-        ws = Workspace.create(root, self.guess_classes(path)) if new else Workspace.open(root)
+        ws, _new = self._managed(path, path)
         ws.add_video_frames(path, [src.name(i) for i in range(len(src))])
         ws.settings["opened_from"] = str(path.resolve())
         ws.save()
@@ -217,18 +221,18 @@ class Session(QObject):
         return load_classes(self.default_classes)
 
     def _open_pictures(self, folder: Path, pictures: list[Path], sequences: list[FolderSource],
-                       key: Path | None = None, open_as: str | None = None) -> None:
+                       key: Path | None = None, open_as: str | None = None,
+                       ws: Workspace | None = None) -> None:
         """Pictures and image sequences into the managed workspace of `key` (default: `folder`).
 
         Sequences go first: their frame ids are their sources' frame names,
         which drive runs match on; a loose picture whose stem a sequence
         already uses gets `<stem>_<ext>`. Frames that left the folder since the
-        last open are reconciled (`Workspace.reconcile_folder`).
+        last open are reconciled (`Workspace.reconcile_folder`). `ws`: the
+        managed workspace of `key` when the caller has already opened it.
         """
         key = key or folder
-        root = self.managed_root(key)
-        new = not (root / WORKSPACE_FILE).exists()
-        ws = Workspace.create(root, self.guess_classes(folder)) if new else Workspace.open(root)
+        ws, new = (ws, False) if ws is not None else self._managed(key, folder)
         taken: set[str] = set()
         drives: dict[str, FrameCache] = {}
         for seq in sequences:
@@ -417,9 +421,7 @@ class Session(QObject):
         ws = self.workspace
         if ws is None or fid is None or fid not in ws.frames or ws.frames[fid].drive is None:
             return []
-        key = ws.frames[fid].drive
-        same = [(r.index or 0, f) for f, r in ws.frames.items() if r.drive == key]
-        return [f for _i, f in sorted(same)]
+        return ws.drives()[ws.frames[fid].drive]
 
     def drive_fps(self, frame_id: str | None = None) -> float | None:
         """The frame rate of a frame's drive: the one set in the window, else the source's own."""

@@ -85,11 +85,11 @@ def split_sequences(files: list[Path], min_frames: int = MIN_SEQUENCE_FRAMES
     groups: dict[tuple[str, str], list[Path]] = {}
     loose: list[Path] = []
     for p in files:
-        m = _NUMBERED.match(p.stem)
-        if m is None:
+        key = _group(p)
+        if key is None:
             loose.append(p)
         else:
-            groups.setdefault((m.group("prefix"), p.suffix.lower()), []).append(p)
+            groups.setdefault(key, []).append(p)
     sequences = []
     for (prefix, _suffix), members in sorted(groups.items()):
         if len(members) < min_frames:
