@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from seggui.core.thumbnails import make_thumbnail
+
 
 def _fmt(v: float) -> str:
     if v == 0 or not math.isfinite(v):
@@ -110,11 +112,7 @@ def line_chart_svg(
 
 def image_data_uri(rgb: np.ndarray, max_side: int = 320, quality: int = 85) -> str:
     """A JPEG thumbnail of an RGB picture as a data: URI to embed in HTML."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w, 1))
-    if scale < 1.0:
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                         interpolation=cv2.INTER_AREA)
+    rgb = make_thumbnail(rgb, max_side)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
                            [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - encoding a valid uint8 array does not fail
