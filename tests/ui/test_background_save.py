@@ -7,22 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
+from ui_helpers import stroke
 
 from seggui.core.editing import AutoSave
 from seggui.core.masks import read_mask
 from seggui.core.workspace import FrameStatus
-
-LEFT = Qt.MouseButton.LeftButton
-
-
-def _stroke(qtbot, canvas, y: float) -> None:
-    vp = canvas.viewport()
-    pts = [canvas.map_from_image(QPointF(x, y)).toPoint() for x in (20.5, 120.5, 220.5)]
-    qtbot.mousePress(vp, LEFT, pos=pts[0])
-    for p in pts[1:]:
-        qtbot.mouseMove(vp, p)
-    qtbot.mouseRelease(vp, LEFT, pos=pts[-1])
 
 
 @pytest.fixture
@@ -48,13 +38,13 @@ def test_strokes_continue_while_the_correction_is_written(qtbot, window, camvid_
         return real_write(self, labels)
 
     monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     qtbot.waitUntil(lambda: ctrl.writer.busy and bool(threads), timeout=3000)  # the debounced save started...
     assert threads[0] is not threading.main_thread()  # ...on the worker thread
     assert not ctrl.saved and "saving" in window.edit_toolbar.state.text()
     first = versions[0]
 
-    _stroke(qtbot, canvas, 80.5)  # the window is free: a second stroke while the first is encoding
+    stroke(qtbot, canvas, 80.5)  # the window is free: a second stroke while the first is encoding
     after_second = s.mask("current").copy()
     assert not np.array_equal(after_second, first)
     path = s.workspace.mask_path(s.current, "corrected")
@@ -79,10 +69,10 @@ def test_a_synchronous_save_waits_for_the_write_in_flight(qtbot, window, camvid_
         return real_write(self, labels)
 
     monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     qtbot.waitUntil(lambda: ctrl.writer.busy, timeout=3000)
     monkeypatch.setattr(AutoSave, "write_snapshot", real_write)  # the later, synchronous write is quick
-    _stroke(qtbot, canvas, 80.5)
+    stroke(qtbot, canvas, 80.5)
     latest = s.mask("current").copy()
     threading.Timer(0.3, gate.set).start()
     assert ctrl.flush()  # Ctrl+S: waits for the older snapshot, then writes the latest over it
@@ -106,7 +96,7 @@ def test_a_failing_disk_is_said_once_and_the_work_is_never_dropped(qtbot, window
 
     monkeypatch.setattr("seggui.core.editing.autosave.write_mask", full_disk)
     monkeypatch.setattr("seggui.core.workspace.write_mask", full_disk)
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     painted = s.mask("current").copy()
     qtbot.waitUntil(lambda: ctrl.save_failed, timeout=5000)
     qtbot.wait(1200)  # no retry loop: one attempt, one message, and the toolbar says so
@@ -137,9 +127,9 @@ def test_strokes_made_during_a_write_are_written_as_soon_as_it_ends(qtbot, windo
         return real_write(self, labels)
 
     monkeypatch.setattr(AutoSave, "write_snapshot", slow_write)
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     qtbot.waitUntil(lambda: bool(started), timeout=3000)
-    _stroke(qtbot, canvas, 80.5)
+    stroke(qtbot, canvas, 80.5)
     latest = s.mask("current").copy()
     monkeypatch.setattr(AutoSave, "write_snapshot", real_write)
     ctrl._save_timer.stop()  # noqa: SLF001 - only the end of the write may trigger the next one here

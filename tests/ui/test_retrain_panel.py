@@ -7,8 +7,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
+from ui_helpers import stroke
 
 from seggui.core.images import list_images, read_image, write_image
 from seggui.core.jobs import Progress, run_job
@@ -100,14 +101,10 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     s.set_frame(truth_frames[0])
     window.editing.set_tool("brush")
     canvas = window.view.canvas
-    pts = [canvas.map_from_image(QPointF(x, 40.5)).toPoint() for x in (20.5, 60.5, 100.5)]
     with qtbot.waitSignal(panel.done, timeout=90000) as blocker:
         qtbot.mouseClick(panel.promote_button, Qt.MouseButton.LeftButton)
         assert panel.stage == "repredict"
-        qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pts[0])
-        for p in pts[1:]:
-            qtbot.mouseMove(canvas.viewport(), p)
-        qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pts[-1])
+        stroke(qtbot, canvas, 40.5, (20.5, 60.5, 100.5))
     assert blocker.args[0] == "promoted", panel.message.text()
     window.editing.finish()
     assert Workspace.open(ws.root).model == str(new_dir.resolve())

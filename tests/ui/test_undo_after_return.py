@@ -5,21 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
+from ui_helpers import stroke
 
 from seggui.core.masks import read_mask, write_mask
 
-LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-def _stroke(qtbot, canvas, y: float) -> None:
-    vp = canvas.viewport()
-    pts = [canvas.map_from_image(QPointF(x, y)).toPoint() for x in (20.5, 120.5, 220.5)]
-    qtbot.mousePress(vp, LEFT, pos=pts[0])
-    for p in pts[1:]:
-        qtbot.mouseMove(vp, p)
-    qtbot.mouseRelease(vp, LEFT, pos=pts[-1])
 
 
 def _on_disk(window) -> np.ndarray:
@@ -33,13 +24,13 @@ def test_undo_after_coming_back_to_a_picture(qtbot, window, camvid_folder: Path)
     first, second = s.frame_ids[:2]
     ctrl.set_tool("brush")
     s.set_frame(first)
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     one = s.mask("current").copy()
-    _stroke(qtbot, canvas, 90.5)
+    stroke(qtbot, canvas, 90.5)
     two = s.mask("current").copy()
     qtbot.keyClick(window, Qt.Key.Key_D)  # next picture: the correction is saved, the editor parked
     assert s.current == second and first in ctrl.shelf
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     qtbot.keyClick(window, Qt.Key.Key_A)
     assert s.current == first and np.array_equal(s.mask("current"), two)
 
@@ -57,7 +48,7 @@ def test_a_correction_changed_meanwhile_is_not_undone_into(qtbot, window, camvid
     s, ctrl, canvas = window.session, window.editing, window.view.canvas
     first = s.frame_ids[0]
     ctrl.set_tool("brush")
-    _stroke(qtbot, canvas, 40.5)
+    stroke(qtbot, canvas, 40.5)
     qtbot.keyClick(window, Qt.Key.Key_D)
     outside = np.full_like(_on_disk_of(s, first), 2)
     write_mask(s.workspace.mask_path(first, "corrected"), outside)  # another tool rewrote it

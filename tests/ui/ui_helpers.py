@@ -17,3 +17,15 @@ def link_pictures(camvid: Path, dest: Path, names: list[str], prefix: str = "") 
         (dest / "val" / f"{prefix}{name}").symlink_to(camvid / "val" / name)
         (dest / "valannot" / f"{prefix}{name}").symlink_to(camvid / "valannot" / name)
     return dest / "val"
+
+
+def stroke(qtbot, canvas, y: float, xs: tuple[float, ...] = (20.5, 120.5, 220.5)) -> None:  # noqa: ANN001
+    """A real left-button drag on the canvas through image points (x, y) for x in `xs`."""
+    from PySide6.QtCore import QPointF, Qt
+
+    vp = canvas.viewport()
+    pts = [canvas.map_from_image(QPointF(x, y)).toPoint() for x in xs]
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(vp, p)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pts[-1])
