@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -182,7 +182,8 @@ def find_regions(mask: np.ndarray, class_id: int, gsd: Gsd | None = None, *, min
     order = [i for i in np.argsort(-pixels, kind="stable") if keep[i]]
     regions = tuple(
         Region(int(pixels[i]), None if gsd is None else float(pixels[i]) * gsd.m2_per_px,
-               tuple(int(v) for v in stats[i, :4]), (float(centroids[i, 0]), float(centroids[i, 1])))
+               cast(tuple[int, int, int, int], tuple(int(v) for v in stats[i, :4])),
+               (float(centroids[i, 0]), float(centroids[i, 1])))
         for i in order)
     name = table.name_of(class_id) if table is not None else f"id {class_id}"
     return RegionReport(int(class_id), name, regions, int((~keep).sum()), int(pixels[~keep].sum()),

@@ -175,7 +175,7 @@ class ClassTable:
                 ) from None
             if len(color) != 3 or not all(0 <= v <= 255 for v in color):
                 raise BadInputError(where, f"class {name!r} colour {list(color)} is not RGB 0..255")
-            classes.append(ClassInfo(cid, name, color))  # type: ignore[arg-type]
+            classes.append(ClassInfo(cid, name, color))
         ignore = data.get("ignore_index")
         label_map = data.get("label_map")
         try:

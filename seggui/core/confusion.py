@@ -20,6 +20,7 @@ pixels from their old column to their new one with `np.add.at`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -85,7 +86,7 @@ class ConfusionMatrix:
     @property
     def gt_totals(self) -> np.ndarray:
         """(num_ids,) scored ground-truth pixels per class, whatever was predicted."""
-        return self._m.sum(axis=1)
+        return cast(np.ndarray, self._m.sum(axis=1))
 
     @property
     def total(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from seggui.core.errors import Cancelled
 
@@ -68,7 +68,7 @@ def run_job(job: Job[T]) -> T:
         try:
             next(job)
         except StopIteration as stop:
-            return stop.value
+            return cast(T, stop.value)
 
 
 def iter_with_cancel(items: Iterable[T], token: CancelToken | None) -> Iterator[T]:

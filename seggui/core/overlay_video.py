@@ -39,7 +39,7 @@ def write_overlay_video(
     rate = fps or source.fps or 10.0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), rate, (w, h))
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), rate, (w, h))  # type: ignore[attr-defined]
     if not writer.isOpened():
         raise BadInputError(out, f"cannot open a {fourcc} video writer")
     n = len(source)

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class FrameReport:
     def class_m2(self, class_id: int) -> float | None:
         for c in self.classes:
             if c["id"] == class_id:
-                return c["m2"]
+                return cast(float | None, c["m2"])
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,7 +122,7 @@ class WorkspaceReport:
             pm2 = [f.parking["m2"] for f in self.frames if f.parking]
             out["parking_m2"] = float(sum(pm2)) if pm2 and all(v is not None for v in pm2) else None
             out["parking_regions"] = int(sum(f.parking["regions"] for f in self.frames if f.parking))
-            true = [f.gt.get("true_parking_m2") for f in self.frames if f.gt]
+            true: list[Any] = [f.gt.get("true_parking_m2") for f in self.frames if f.gt]
             out["true_parking_m2"] = (
                 float(sum(true)) if true and all(v is not None for v in true) else None
             )
@@ -188,7 +188,7 @@ def measure_frame(
     rec = ws.frames[frame_id]
     area = area_per_class(mask, table, gsd)
     total = mask.size
-    classes = [
+    classes: list[dict[str, Any]] = [
         {"id": c.id, "name": c.name, "pixels": c.pixels, "m2": c.m2,
          "percent": 100.0 * c.pixels / total if total else 0.0}
         for c in area.classes if c.id != table.ignore_index

@@ -12,8 +12,9 @@ import csv
 import html
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from seggui.core.atomic import atomic_write_text
 from seggui.core.charts import bar_chart_svg, image_data_uri, line_chart_svg
@@ -109,11 +110,11 @@ def _thumbnail(ws: Workspace | None, f: FrameReport) -> str:
         return ""
     try:
         if f.image is not None:
-            rgb = read_image(ws.image_path(f.frame))
+            rgb = read_image(cast(Path, ws.image_path(f.frame)))
         elif f.source is not None and f.index is not None:
             from seggui.core.media import open_source
 
-            with open_source(ws.source_path(f.frame)) as src:
+            with open_source(cast(Path, ws.source_path(f.frame))) as src:
                 rgb = src.read(f.index)
         else:
             return ""
@@ -193,7 +194,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
     # drives
     for src, frames in report.drives.items():
         xs = [float(f.index or 0) for f in frames]
-        series = {}
+        series: dict[str, tuple[Sequence[float], Sequence[int]]] = {}
         if pid is not None:
             vals = [f.parking["m2"] if f.parking and f.parking["m2"] is not None else float("nan")
                     for f in frames]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def allowed(window: np.ndarray, only_over: Collection[int] | None) -> np.ndarray
         return None
     ids = list(only_over)
     if len(ids) == 1:
-        return window == ids[0]
+        return cast(np.ndarray, window == ids[0])
     return np.isin(window, ids)
 
 

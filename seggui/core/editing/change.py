@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Change:
 
     def values_in(self, arr: np.ndarray) -> np.ndarray:
         """The changed pixels' values in another full-size array (e.g. the ground truth)."""
-        return self.window(arr)[self.mask]
+        return cast(np.ndarray, self.window(arr)[self.mask])
 
     def apply_to(self, labels: np.ndarray) -> None:
         """Write the new values into `labels` (in place)."""

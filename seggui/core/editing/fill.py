@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+from typing import cast
 
 import cv2
 import numpy as np
@@ -38,7 +39,8 @@ def flood_change(labels: np.ndarray, x: float, y: float, value: int, contiguous:
     if seed == value or (only_over is not None and int(seed) not in set(only_over)):
         return None
     if not contiguous:
-        return selection_change(labels, 0, 0, labels == seed, value).tight()
+        # never None: the seed pixel itself changes
+        return cast(Change, selection_change(labels, 0, 0, labels == seed, value)).tight()
     if connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
     # floodFill reads 8-bit or float images; uint16 ids are exact in float32

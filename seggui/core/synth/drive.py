@@ -103,12 +103,13 @@ def write_drive_video(path: str | Path, frames: Iterable[np.ndarray | Scene], fp
                 raise BadInputError(path, f"frame {count} is not an RGB uint8 picture ({rgb.shape})")
             if writer is None:
                 size = (rgb.shape[1], rgb.shape[0])
-                writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*fourcc), float(fps), size)
+                writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*fourcc),  # type: ignore[attr-defined]
+                                         float(fps), size)
                 if not writer.isOpened():
                     raise BadInputError(path, f"OpenCV cannot write {fourcc} video here")
             elif (rgb.shape[1], rgb.shape[0]) != size:
                 raise BadInputError(path, f"frame {count} is {rgb.shape[1]}x{rgb.shape[0]}, "
-                                          f"the video is {size[0]}x{size[1]}")
+                                          f"the video is {size[0]}x{size[1]}")  # type: ignore[index]
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             count += 1
         if writer is None:

@@ -20,6 +20,8 @@ input and so works on any stored mask.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
@@ -52,14 +54,14 @@ def parked_vehicles(mask: np.ndarray) -> np.ndarray:
             touches_road[there[here == ROAD]] = True
     keep = touches_parking & ~touches_road
     keep[0] = False
-    return keep[labels]
+    return cast(np.ndarray, keep[labels])
 
 
 def to_parking_2(mask: np.ndarray) -> np.ndarray:
     """Collapse an aerial-parking-6 mask to parking-2 (1 = lot incl. parked cars)."""
     if mask.ndim != 2:
         raise ValueError(f"an index mask must be 2-D, got shape {mask.shape}")
-    return ((mask == PARKING) | parked_vehicles(mask)).astype(np.uint8)
+    return cast(np.ndarray, ((mask == PARKING) | parked_vehicles(mask)).astype(np.uint8))
 
 
 def parking_area_m2(mask: np.ndarray, gsd_m: float) -> float:

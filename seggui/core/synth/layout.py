@@ -8,7 +8,7 @@ apart and the same plan paints at any ground sampling distance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -116,7 +116,7 @@ class Layout:
     def shadow_vector(self, height: float) -> np.ndarray:
         """Where the shadow of a point `height` metres up falls, relative to its foot."""
         length = height / np.tan(self.sun_elevation)
-        return -length * np.array([np.cos(self.sun_azimuth), np.sin(self.sun_azimuth)])
+        return cast(np.ndarray, -length * np.array([np.cos(self.sun_azimuth), np.sin(self.sun_azimuth)]))
 
     def sun_direction(self) -> np.ndarray:
         """Unit vector on the ground pointing towards the sun."""

@@ -55,7 +55,7 @@ class Ctx:
         radius = float(radius if radius is not None else r.uniform(2.2, 5.5))
         base = np.array([74.0, 100.0, 52.0]) * r.uniform(0.8, 1.2) + r.normal(0, 6, 3)
         t = Tree(np.asarray(center, float), radius, radius * r.uniform(1.6, 2.6) + 1.5,
-                 tuple(np.clip(base, 10, 255).tolist()))  # type: ignore[arg-type]
+                 tuple(np.clip(base, 10, 255).tolist()))
         self.layout.trees.append(t)
         return t
 
@@ -180,9 +180,9 @@ def building(ctx: Ctx, center: np.ndarray, angle: float, length: float, width: f
     else:
         color = jitter_color(r, ROOF_COLORS[r.integers(len(ROOF_COLORS))], 0.08)
         roof, height = ("hip" if r.random() < 0.6 else "gable"), r.uniform(4.0, 7.5)
-    b = Building(np.asarray(center, float), float(angle), float(length), float(width), float(height),
-                 roof, color, items)
-    ctx.layout.buildings.append(b)
+    bld = Building(np.asarray(center, float), float(angle), float(length), float(width), float(height),
+                   roof, color, items)
+    ctx.layout.buildings.append(bld)
     half = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [length / 2, width / 2]
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     ctx.occ.add(half @ rot.T + center)

@@ -9,11 +9,13 @@ blur, sensor noise and sometimes JPEG compression.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
 from seggui.core.synth.labels import BUILDING, VEGETATION, VEHICLE
-from seggui.core.synth.layout import Building, Car, Layout, Tree
+from seggui.core.synth.layout import Building, Car, Layout, Line, Tree
 from seggui.core.synth.texture import MAT, smooth_noise, texture_gain
 
 _SHIFT = 3  # sub-pixel bits for cv2 drawing
@@ -51,12 +53,12 @@ class Canvas:
 
 def _hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The convex hull of two point sets: a shape swept along its shadow."""
-    return cv2.convexHull(np.vstack([a, b]).astype(np.float32))[:, 0, :]
+    return cast(np.ndarray, cv2.convexHull(np.vstack([a, b]).astype(np.float32))[:, 0, :])
 
 
 def _local(center: np.ndarray, angle: float, pts: np.ndarray) -> np.ndarray:
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return np.asarray(pts, float) @ rot.T + center
+    return cast(np.ndarray, np.asarray(pts, float) @ rot.T + center)
 
 
 def _car_parts(car: Car) -> list[tuple[np.ndarray, float, str]]:
@@ -182,7 +184,7 @@ def _cars(cv: Canvas, lay: Layout, rng: np.random.Generator, dark: float) -> np.
 
 def _tall_things(cv: Canvas, lay: Layout, rng: np.random.Generator, dark: float) -> np.ndarray:
     """Draw buildings and trees; return the shade their shadows cast on what is below."""
-    shade = np.ones((cv.h, cv.w), np.float32)
+    shade: np.ndarray = np.ones((cv.h, cv.w), np.float32)
     for b in lay.buildings:
         foot = _local(b.center, b.angle, _box(b.length, b.width))
         _poly(shade, cv, _hull(foot, foot + lay.shadow_vector(b.height)), dark)
@@ -239,7 +241,7 @@ def _paint_lines(cv: Canvas, lay: Layout, rng: np.random.Generator) -> None:
     if not lay.lines:
         return
     wear = np.clip(1.0 - 0.35 * np.abs(smooth_noise(rng, cv.h, cv.w, 1.0 / cv.gsd)), 0, 1)
-    groups: dict[tuple[float, float, float], list] = {}
+    groups: dict[tuple[int, ...], list[Line]] = {}
     for ln in lay.lines:
         groups.setdefault(tuple(round(c) for c in ln.color), []).append(ln)
     for color, lines in groups.items():
@@ -282,5 +284,6 @@ def sensor(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         bgr = cv2.cvtColor(np.clip(img + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
         ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
         if ok:
-            img = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
+            decoded = cast(np.ndarray, cv2.imdecode(buf, cv2.IMREAD_COLOR))
+            img = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.float32)
     return img

@@ -8,6 +8,8 @@ All sizes are in metres, so textures scale with the ground sampling distance.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
@@ -47,5 +49,5 @@ def texture_gain(rng: np.random.Generator, material: np.ndarray, gsd: float) -> 
     patch = smooth_noise(rng, h, w, 6.0 / gsd)
     amp = AMP[material]
     gain = 1.0 + amp[..., 0] * grain + amp[..., 1] * mottle + amp[..., 2] * patch
-    return np.clip(gain, 0.3, 1.8)
+    return cast(np.ndarray, np.clip(gain, 0.3, 1.8))
 
