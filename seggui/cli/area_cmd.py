@@ -14,8 +14,6 @@ failed (each reported, the rest measured), 2 on bad input (one line).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from seggui.core.area import (
 )
 from seggui.core.atomic import atomic_write_json, atomic_write_text
 from seggui.core.classes import load_classes
+from seggui.core.csvfile import csv_text
 from seggui.core.errors import BadInputError
 from seggui.core.gsd import Gsd
 from seggui.core.images import list_images
@@ -172,26 +171,26 @@ def _print_folder(result: AreaRun, focus: int | None) -> None:
 
 
 def _csv(result: AreaRun, focus: int | None) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
     if focus is None:
-        w.writerow(["mask", "class_id", "class", "pixels", "m2", "percent", "regions", "m2_per_px",
-                    "gsd_source"])
+        header = ["mask", "class_id", "class", "pixels", "m2", "percent", "regions", "m2_per_px",
+                  "gsd_source"]
+        rows = []
         for item in result.items:
             g = item.area.gsd
             for c in item.area.classes:
-                w.writerow([item.path.name, c.id, c.name, c.pixels, "" if c.m2 is None else f"{c.m2:.6g}",
-                            f"{c.percent:.4f}", "" if c.regions is None else c.regions,
-                            "" if g is None else f"{g.m2_per_px:.6g}", "" if g is None else g.source])
-        return out.getvalue()
-    w.writerow(["mask", "class_id", "class", "region", "pixels", "m2", "bbox_x", "bbox_y", "bbox_w", "bbox_h",
-                "centroid_x", "centroid_y"])
+                rows.append([item.path.name, c.id, c.name, c.pixels, "" if c.m2 is None else f"{c.m2:.6g}",
+                             f"{c.percent:.4f}", "" if c.regions is None else c.regions,
+                             "" if g is None else f"{g.m2_per_px:.6g}", "" if g is None else g.source])
+        return csv_text(header, rows)
+    header = ["mask", "class_id", "class", "region", "pixels", "m2", "bbox_x", "bbox_y", "bbox_w", "bbox_h",
+              "centroid_x", "centroid_y"]
+    rows = []
     for item in result.items:
         rep = item.focus
         if rep is None:
             continue
         for i, r in enumerate(rep.regions, 1):
-            w.writerow([item.path.name, rep.class_id, rep.class_name, i, r.pixels,
-                        "" if r.m2 is None else f"{r.m2:.6g}", *r.bbox, f"{r.centroid[0]:.2f}",
-                        f"{r.centroid[1]:.2f}"])
-    return out.getvalue()
+            rows.append([item.path.name, rep.class_id, rep.class_name, i, r.pixels,
+                         "" if r.m2 is None else f"{r.m2:.6g}", *r.bbox, f"{r.centroid[0]:.2f}",
+                         f"{r.centroid[1]:.2f}"])
+    return csv_text(header, rows)

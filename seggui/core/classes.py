@@ -26,6 +26,13 @@ from seggui.core.errors import BadInputError
 from seggui.core.jsonfile import read_json
 from seggui.paths import class_presets_dir
 
+# Masks, per-class arrays, confusion matrices and model outputs are indexed by class id, so the
+# largest id sizes them all (a confusion matrix is that squared): id 65535 would ask for 32 GiB.
+# 1024 ids cover every public segmentation label set; the ignore index (never a row or a model
+# output) may be any value a uint16 mask holds.
+MAX_CLASS_ID = 1023
+MAX_MASK_VALUE = 65535
+
 
 @dataclass(frozen=True)
 class ClassInfo:
@@ -59,8 +66,10 @@ class ClassTable:
         seen_ids: dict[int, str] = {}
         seen_colors: dict[tuple[int, int, int], str] = {}
         for c in self.classes:
-            if not 0 <= c.id <= 65535:
-                raise BadInputError(where, f"class {c.name!r} has id {c.id}, outside 0..65535")
+            if not 0 <= c.id <= MAX_CLASS_ID:
+                raise BadInputError(
+                    where, f"class {c.name!r} has id {c.id}, outside 0..{MAX_CLASS_ID} (masks, metrics "
+                    "and models are sized by the largest id; number the classes from 0)")
             if c.id in seen_ids:
                 raise BadInputError(
                     where, f"duplicate class id {c.id} ({seen_ids[c.id]!r} and {c.name!r})"
@@ -72,6 +81,16 @@ class ClassTable:
                 )
             seen_ids[c.id] = c.name
             seen_colors[c.color] = c.name
+        if self.ignore_index is not None and not 0 <= self.ignore_index <= MAX_MASK_VALUE:
+            raise BadInputError(where, f"ignore_index {self.ignore_index} is outside 0..{MAX_MASK_VALUE} "
+                                       "(what an index mask can hold)")
+        for src, dst in (self.label_map or {}).items():
+            if not 0 <= src <= MAX_MASK_VALUE:
+                raise BadInputError(where, f"label_map label {src} is outside 0..{MAX_MASK_VALUE} "
+                                           "(what a mask can hold)")
+            if dst not in seen_ids and dst != self.ignore_index:
+                raise BadInputError(where, f"label_map sends label {src} to id {dst}, which is neither "
+                                           "a class of the table nor its ignore index")
 
     # ----------------------------------------------------------------- views
     @property

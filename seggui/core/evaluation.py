@@ -18,8 +18,6 @@ Dataset figures come from the confusion matrix accumulated over all pairs
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from seggui.core.atomic import atomic_write_json, atomic_write_text
+from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable
 from seggui.core.confusion import ConfusionMatrix
+from seggui.core.csvfile import write_csv
 from seggui.core.errors import BadInputError
 from seggui.core.images import IMAGE_SUFFIXES, list_images
 from seggui.core.jobs import CancelToken, Job, Progress
@@ -90,13 +89,9 @@ class EvalResult:
     def write_csv(self, path: str | Path) -> Path:
         """One row per scored class plus a `mean` row; empty cells are undefined (NaN)."""
         rows = self.metrics.rows()
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: _cell(v) for k, v in r.items()})
+        out = [{k: _cell(v) for k, v in r.items()} for r in rows]
         m = self.metrics
-        w.writerow(
+        out.append(
             {
                 "id": "",
                 "name": "mean",
@@ -112,7 +107,7 @@ class EvalResult:
                 "mean_image_iou": _cell(m.mean_per_image_iou),
             }
         )
-        return atomic_write_text(path, buf.getvalue())
+        return write_csv(path, list(rows[0].keys()), out)
 
 
 def _num(x: float) -> float | None:

@@ -31,10 +31,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from seggui.core.errors import BadInputError
-from seggui.core.images import decode, read_bytes
+from seggui.core.images import read_bytes
+from seggui.core.imagesize import TIFF_MAGIC, image_size
 
 WORLD_FILE_SUFFIXES = (".wld", ".tfw", ".tifw", ".jgw", ".jpgw", ".pgw", ".pngw")
 SOURCES = ("flag", "geotiff", "world file", "workspace")
@@ -43,7 +42,6 @@ SOURCES = ("flag", "geotiff", "world file", "workspace")
 _LINEAR_UNITS = {9001: ("metre", 1.0), 9002: ("foot", 0.3048), 9003: ("US survey foot", 1200 / 3937),
                  9030: ("nautical mile", 1852.0), 9036: ("kilometre", 1000.0)}
 _ANGULAR_UNITS = range(9101, 9123)
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _DEGREES_HINT = "give the GSD in metres per pixel (--gsd) or reproject the picture to a projected CRS"
 
 
@@ -201,7 +199,7 @@ def world_file_for(path: str | Path) -> Path | None:
 def _is_tiff(path: Path) -> bool:
     try:
         with path.open("rb") as f:
-            return f.read(4) in _TIFF_MAGIC
+            return f.read(4) in TIFF_MAGIC
     except OSError:
         return False
 
@@ -247,7 +245,7 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
             keys = _geokeys(tags)
             scale_v = tuple(float(v) for v in scale.value) if scale is not None else None
             matrix_v = tuple(float(v) for v in matrix.value) if matrix is not None else None
-    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many kinds on a damaged file
         raise BadInputError(path, f"cannot read TIFF tags ({exc})") from None
     model = keys.get(1024)
     units = keys.get(3076)
@@ -277,42 +275,8 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
 
 # ----------------------------------------------------------------- the finder
 def picture_size(path: str | Path) -> tuple[int, int]:
-    """(height, width) of a picture, from its header where that is cheap."""
-    path = Path(path)
-    if _is_tiff(path):
-        import tifffile
-
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages[0]
-            return int(page.imagelength), int(page.imagewidth)
-    data = read_bytes(path)
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
-        return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
-    if data[:2] == b"\xff\xd8":
-        size = _jpeg_size(data)
-        if size is not None:
-            return size
-    arr = decode(path, data, cv2.IMREAD_UNCHANGED)
-    return int(arr.shape[0]), int(arr.shape[1])
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Walk JPEG markers to the start-of-frame segment and read its size."""
-    i = 2
-    while i + 9 < len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:
-            i += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
-            i += 2
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return None
+    """(height, width) of a picture, from its header where that is cheap (the shared reader)."""
+    return image_size(path)
 
 
 def same_stem_files(folder: str | Path, stem: str) -> list[Path]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from seggui.core.atomic import atomic_write_bytes
 from seggui.core.errors import BadInputError
+from seggui.core.imagesize import PNG_END, check_encoded
 
 try:  # keep OpenCV's own warnings off the user's terminal; we report ourselves
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -21,7 +22,6 @@ except AttributeError:  # pragma: no cover - very old OpenCV
     pass
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-_PNG_END = b"IEND\xaeB`\x82"
 
 
 def is_image_file(path: str | Path) -> bool:
@@ -54,11 +54,27 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def decode(path: str | Path, data: bytes, flags: int) -> np.ndarray:
-    """Decode image bytes; PNGs are checked for truncation first."""
+    """Decode image bytes: the one place pictures and masks are decoded.
+
+    PNGs are checked for truncation first, and every format whose header
+    gives its size is checked against the pixel limit
+    (`seggui.core.imagesize.max_pixels`) before a pixel is decoded, so a
+    decompression bomb is refused at once instead of taking gigabytes. A
+    decoder failure of any kind becomes a BadInputError naming the file.
+    """
     path = Path(path)
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and _PNG_END not in data[-32:]:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and PNG_END not in data[-32:]:
         raise BadInputError(path, "truncated PNG (the file ends before its IEND chunk)")
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    check_encoded(path, data)
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as exc:  # OpenCV's own size limit, or a decoder that throws
+        reason = (getattr(exc, "err", "") or str(exc) or "decoder error").strip().splitlines()[-1]
+        if "CV_IO_MAX_IMAGE_PIXELS" in reason:
+            reason = "over OpenCV's own size limit; raise it with CV_IO_MAX_IMAGE_PIXELS as well"
+        raise BadInputError(path, f"cannot be decoded ({reason})") from None
+    except MemoryError:
+        raise BadInputError(path, "too large to decode in the memory available") from None
     if arr is None:
         raise BadInputError(path, "not a readable image (corrupt or unsupported format)")
     return arr

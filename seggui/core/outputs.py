@@ -9,16 +9,14 @@ imports the engine.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from seggui.core.area import area_per_class
-from seggui.core.atomic import atomic_write_text
 from seggui.core.classes import ClassTable
+from seggui.core.csvfile import write_csv
 from seggui.core.gsd import Gsd
 from seggui.core.masks import read_mask, write_mask
 from seggui.core.workspace import Workspace
@@ -62,9 +60,8 @@ class FolderOutputs:
         `gsd_of(frame_id) -> Gsd | None` gives each frame's GSD.
         """
         names = [c.name for c in self.table.classes if c.id != self.table.ignore_index]
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["frame", "gsd_m_per_px", *[f"{n} px" for n in names], *[f"{n} m2" for n in names]])
+        header = ["frame", "gsd_m_per_px", *[f"{n} px" for n in names], *[f"{n} m2" for n in names]]
+        rows = []
         for fid in frame_ids:
             p = self.mask_path(fid)
             if not p.exists():
@@ -72,10 +69,10 @@ class FolderOutputs:
             gsd: Gsd | None = gsd_of(fid)
             area = area_per_class(read_mask(p, self.table), self.table, gsd)
             scored = [c for c in area.classes if c.id != self.table.ignore_index]
-            w.writerow([fid, "" if gsd is None else f"{gsd.m_per_px:.6g}",
-                        *[c.pixels for c in scored],
-                        *["" if c.m2 is None else f"{c.m2:.4f}" for c in scored]])
-        return atomic_write_text(path or self.out / "areas.csv", buf.getvalue())
+            rows.append([fid, "" if gsd is None else f"{gsd.m_per_px:.6g}",
+                         *[c.pixels for c in scored],
+                         *["" if c.m2 is None else f"{c.m2:.4f}" for c in scored]])
+        return write_csv(path or self.out / "areas.csv", header, rows, lineterminator="\r\n")
 
 
 class WorkspaceOutputs:

@@ -8,9 +8,7 @@ overlay thumbnails, all embedded (no external file, no network).
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any, cast
 
 from seggui.core.atomic import atomic_write_text
 from seggui.core.charts import bar_chart_svg, image_data_uri, line_chart_svg
+from seggui.core.csvfile import csv_text
 from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.images import read_image
 from seggui.core.masks import overlay
@@ -84,12 +83,7 @@ def to_csv(report: WorkspaceReport) -> str:
     fields: list[str] = []
     for row in [*rows, total_row]:
         fields.extend(k for k in row if k not in fields)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    writer.writerow(total_row)
-    return buf.getvalue()
+    return csv_text(fields, [*rows, total_row], lineterminator="\r\n")
 
 
 def to_json(report: WorkspaceReport) -> str:

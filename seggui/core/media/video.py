@@ -42,6 +42,7 @@ import numpy as np
 
 import seggui.core.images  # noqa: F401 - importing it silences OpenCV's own logger
 from seggui.core.errors import BadInputError
+from seggui.core.imagesize import check_pixels
 from seggui.core.media.base import Source, check_frame
 from seggui.core.media.containers import mp4_has_index, video_truncated
 
@@ -181,6 +182,12 @@ def _build_index(path: Path) -> VideoIndex:
         cap.release()
         raise BadInputError(path, f"unsupported video codec '{codec}' "
                                   "(this OpenCV/FFmpeg build has no decoder for it)")
+    try:  # the stream header's frame size, checked before a frame is decoded
+        check_pixels(path, int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                     "each video frame")
+    except BadInputError:
+        cap.release()
+        raise
     cur = _Cursor(path, keys, seek_exact=True, cap=cap)
     try:
         first = cur.read()
