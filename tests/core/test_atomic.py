@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from seggui.core.atomic import atomic_write_bytes, atomic_write_json
 from seggui.core.masks import read_mask
@@ -28,6 +29,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killed_writer_leaves_a_whole_mask(tmp_path: Path) -> None:
     target = tmp_path / "mask.png"
     for attempt in range(4):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from seggui.core.classes import load_classes
 from seggui.core.editing import AutoSave, Editor
@@ -63,6 +64,7 @@ def replay(n: int) -> np.ndarray:
     return e.labels
 
 
+@pytest.mark.slow
 def test_killed_while_saving_leaves_a_whole_correction_missing_at_most_one_stroke(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     make_workspace(root)

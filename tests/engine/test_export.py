@@ -23,6 +23,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_export_to_new_folder(exported, fitted_card) -> None:
     report, card = exported
     assert report.agreement >= 0.999 and report.check_images == 3 and "camvid" in report.check_source
@@ -36,6 +37,7 @@ def test_export_to_new_folder(exported, fitted_card) -> None:
     assert card.classes.to_dict() == fitted_card.classes.to_dict()
 
 
+@pytest.mark.slow
 def test_onnx_is_dynamic_and_self_describing(exported, val_images) -> None:
     import onnxruntime as ort
 
@@ -56,6 +58,7 @@ def test_onnx_is_dynamic_and_self_describing(exported, val_images) -> None:
     assert [p.labels.shape for p in labels] == [(96, 128)] * 3
 
 
+@pytest.mark.slow
 def test_int8_report(exported, camvid: Path) -> None:
     """The reported figures are the real ones (the >= 98% target is the benchmark's, on reference models)."""
     report, card = exported

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from seggui.cli import main
@@ -60,6 +61,7 @@ def test_run_module_protocol_in_process(toy_config: dict, tmp_path: Path) -> Non
     assert json.loads(stream.getvalue())["event"] == "error"
 
 
+@pytest.mark.slow
 def test_run_module_cancel_through_stdin(toy_config: dict, tmp_path: Path) -> None:
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps({**toy_config, "epochs": 4, "steps_per_epoch": 2}))

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from seggui.engine.card import ModelCard
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
+@pytest.mark.slow
 def test_two_ranks_agree_on_the_weights(toy_config: dict, tmp_path: Path) -> None:
     cfg = {**toy_config, "epochs": 1, "augment": "basic"}
     cfg_path = tmp_path / "cfg.json"

@@ -44,6 +44,7 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_weights_and_full_records(toy_config: dict, tmp_path: Path) -> None:
     first, progress = _run({**toy_config, "out": str(tmp_path / "a")})
     # a loader worker process reads and augments instead: the same batches, so the same weights
@@ -75,6 +76,7 @@ def test_same_seed_gives_identical_weights_and_full_records(toy_config: dict, tm
     assert model(torch.zeros(1, 3, 64, 64)).shape == (1, 3, 64, 64)
 
 
+@pytest.mark.slow
 def test_cancel_keeps_last_good_checkpoint_and_resume_matches(toy_config: dict, tmp_path: Path) -> None:
     cfg = {**toy_config, "epochs": 2, "augment": "none", "steps_per_epoch": 2}
     whole, _ = _run({**cfg, "out": str(tmp_path / "whole")})

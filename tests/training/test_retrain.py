@@ -89,6 +89,7 @@ def retrained(camvid: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"ws": ws, "card": card, "before": before, "plan": plan, "result": result, "camvid": camvid}
 
 
+@pytest.mark.slow
 def test_plan_uses_corrections_and_validates_on_ground_truth(retrained: dict) -> None:
     plan, ws = retrained["plan"], retrained["ws"]
     ids = sorted(ws.frames)
@@ -102,6 +103,7 @@ def test_plan_uses_corrections_and_validates_on_ground_truth(retrained: dict) ->
         (parent.architecture, parent.encoder, parent.arch_params, parent.input.stride)
 
 
+@pytest.mark.slow
 def test_new_version_has_card_and_metrics_and_old_weights_untouched(retrained: dict) -> None:
     result, card = retrained["result"], retrained["card"]
     new = ModelCard.load(result.card_dir)
@@ -134,6 +136,7 @@ def recompute_iou(ws: Workspace, card: Path, ids: list[str], camvid: Path) -> tu
     return ious, [x for x in ious if x is not None]
 
 
+@pytest.mark.slow
 def test_comparison_equals_a_recomputation(retrained: dict) -> None:
     ws, plan, result = retrained["ws"], retrained["plan"], retrained["result"]
     cmp = run_job(compare_models(ws, plan.parent, result.card_dir, plan.val_ids, "torch", "cpu"))
@@ -151,6 +154,7 @@ def test_comparison_equals_a_recomputation(retrained: dict) -> None:
     assert len(d["rows"]) == 11 and "mIoU" in cmp.table()
 
 
+@pytest.mark.slow
 def test_promote_rollback_and_repredict(retrained: dict) -> None:
     ws, card, result = retrained["ws"], retrained["card"], retrained["result"]
     corrected_before = {fid: sha(ws.mask_path(fid, "corrected")) for fid in retrained["plan"].train_ids}
@@ -172,6 +176,7 @@ def test_promote_rollback_and_repredict(retrained: dict) -> None:
         rollback(ws, "tiny-camvid@9")
 
 
+@pytest.mark.slow
 def test_cli_lists_and_rolls_back(retrained: dict, capsys: pytest.CaptureFixture[str]) -> None:
     ws = retrained["ws"]
     assert main(["retrain", str(ws.root), "--list"]) == 0
@@ -181,6 +186,7 @@ def test_cli_lists_and_rolls_back(retrained: dict, capsys: pytest.CaptureFixture
     assert Workspace.open(ws.root).model == str(retrained["result"].card_dir.resolve())
 
 
+@pytest.mark.slow
 def test_cancel_mid_run_stops_the_process_and_keeps_the_workspace(retrained: dict) -> None:
     ws = Workspace.open(retrained["ws"].root)
     model_before = ws.model
@@ -211,6 +217,7 @@ def test_refuses_when_nothing_to_learn_from(camvid: Path, tmp_path: Path) -> Non
     assert not ws.models_dir.exists()
 
 
+@pytest.mark.slow
 def test_training_error_is_reported_with_its_cause(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"epochs": 0}', encoding="utf-8")
@@ -251,6 +258,7 @@ def test_no_model_refusal(tmp_path: Path) -> None:
         plan_retrain(ws)
 
 
+@pytest.mark.slow
 def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:

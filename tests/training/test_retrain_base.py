@@ -184,6 +184,7 @@ def test_config_takes_a_base_mapping_and_refuses_typos() -> None:
 
 
 # ----------------------------------------------------------------- a real run
+@pytest.mark.slow
 def test_cli_retrains_with_a_base_set_and_records_it(camvid: Path, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:

@@ -102,6 +102,7 @@ def test_one_sequence_by_glob_and_pictures_only(window, drives: Path) -> None:
     assert len(s.workspace.drives()) == 2
 
 
+@pytest.mark.slow
 def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: Path, tmp_path: Path) -> None:
     assert window.open_path(drives)
     assert window.model_picker.open_card(tiny_card) is not None

@@ -68,6 +68,7 @@ def click(qtbot, panel, button, timeout: int = 90000) -> str:
     return blocker.args[0]
 
 
+@pytest.mark.slow
 def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path, tmp_path: Path) -> None:
     from seggui.training.retrain_versions import compare_models
 
@@ -151,6 +152,7 @@ def _same(rows: list[tuple], expected: list[tuple]) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path, tmp_path: Path) -> None:
     card = tiny_card(tmp_path / "cards" / "tiny-camvid")
     ws = workspace(tmp_path / "ws", camvid, card, corrected=0, gt=2)
@@ -178,6 +180,7 @@ def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path,
     assert panel.retrain_button.isEnabled() and not panel.promote_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_advanced_dialog_keeps_a_base_set_and_retrain_mixes_it_in(qtbot, window, camvid: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     base = tmp_path / "base"
