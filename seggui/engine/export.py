@@ -81,7 +81,7 @@ def export_onnx(model: Any, card: ModelCard, path: str | Path, opset: int = 17,
     path = Path(path)
     s = card.input.stride
     if trace_hw is None:
-        trace_hw = tuple(card.input.size) if card.input.resize == "fixed" else (s * 7, s * 9)  # type: ignore[assignment]
+        trace_hw = tuple(card.input.size) if card.input.resize == "fixed" else (s * 7, s * 9)  # type: ignore[assignment, arg-type]
     th, tw = (-(-int(v) // s) * s for v in trace_hw)  # type: ignore[union-attr]
     x = torch.zeros((1, 3, th, tw), dtype=torch.float32)
     axes = {0: "batch", 2: "height", 3: "width"}

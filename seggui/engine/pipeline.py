@@ -47,7 +47,8 @@ class PipelineResult:
 
 def _runs(indices: Iterable[int]) -> Iterator[tuple[int, int]]:
     """Contiguous [start, stop) runs of sorted indices (to decode each run in one pass)."""
-    start = prev = None
+    start: int | None = None
+    prev = 0  # read only once start is set
     for i in indices:
         if start is None:
             start = prev = i

@@ -36,7 +36,7 @@ class Summariser:
 
     def __init__(self, hw: tuple[int, int], label_dtype: type, confidence: bool, entropy: bool) -> None:
         h, w = hw
-        self.labels = np.zeros((h, w), label_dtype)
+        self.labels: np.ndarray = np.zeros((h, w), label_dtype)
         self.confidence = np.zeros((h, w), np.float32) if confidence else None
         self.entropy = np.zeros((h, w), np.float32) if entropy else None
 

@@ -38,7 +38,7 @@ def _quiet_logging() -> Iterator[None]:
 def calibration_tensor(image: np.ndarray, spec: InputSpec) -> np.ndarray:
     """A (1, 3, H, W) float32 input as inference would build it; big pictures give a centre tile."""
     image = as_rgb_uint8(image)
-    work = resize_to(image, work_size(*image.shape[:2], spec))
+    work = resize_to(image, work_size(image.shape[0], image.shape[1], spec))
     if spec.tile_size and max(work.shape[:2]) > spec.tile_size:
         t = spec.tile_size
         y0, x0 = max(0, (work.shape[0] - t) // 2), max(0, (work.shape[1] - t) // 2)

@@ -32,7 +32,7 @@ def predict_workspace(ws: Workspace, predictor: Predictor, frame_ids: Iterable[s
     try:
         pictures, drives = ws.split_by_drive(fid for fid in ws.frames if fid in wanted)
         if pictures:
-            src = PictureListSource([ws.image_path(fid) for fid in pictures], pictures)
+            src = PictureListSource([ws.image_path(fid) for fid in pictures], pictures)  # type: ignore[misc]
             result = yield from run_pipeline(predictor, src, sink, skip=skip, token=token)
             written += len(result.written)
         for _drive, fids in sorted(drives.items()):

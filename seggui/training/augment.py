@@ -99,6 +99,7 @@ def _make(class_name: str, params: dict[str, Any], ignore: int) -> A.BasicTransf
 
 
 def _step(entry: Any, ignore: int) -> A.BasicTransform:
+    params: dict[str, Any]
     if isinstance(entry, str):
         name, params = entry, {}
     elif isinstance(entry, dict) and len(entry) == 1:

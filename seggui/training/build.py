@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
@@ -147,6 +147,7 @@ def make_loaders(
         common["prefetch_factor"] = 4
         common["multiprocessing_context"] = worker_context()
     train_ds = SegDataset(split.train + split.base, table, train_tf, cfg.seed, ignore)
+    sampler: Sampler[int]
     if split.base and cfg.base is not None:
         sampler = mix_sampler(len(split.train), len(split.base), cfg.base.share, cfg.seed, info.rank,
                               info.world)

@@ -164,7 +164,8 @@ class ShardSampler(Sampler[int]):
 
 def train_sampler(n: int, seed: int, rank: int = 0, world: int = 1) -> EpochSampler:
     """The shuffled, epoch-tagged, per-process training sampler."""
-    inner = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    inner: DistributedSampler[int] = DistributedSampler(
+        range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)  # type: ignore[arg-type]
     return EpochSampler(inner, n)
 
 

@@ -246,7 +246,8 @@ def holdout_split(samples: list[Sample], fraction: float,
     if not 0.0 <= fraction < 1.0:
         raise BadInputError(None, f"validation fraction must lie in [0, 1), got {fraction}")
     cut = int(round(fraction * 10000))
-    train, val = [], []
+    train: list[Sample] = []
+    val: list[Sample] = []
     for s in samples:
         key = group(s) if group is not None else s.name
         (val if zlib.crc32(key.encode("utf-8")) % 10000 < cut else train).append(s)

@@ -158,7 +158,8 @@ class _Run:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.early = Plateau(cfg.early_stop, cfg.min_delta)
         self.last_lr = cfg.lr
-        self.start_epoch, self.best_miou, self.best_epoch = 0, -math.inf, None
+        self.best_epoch: int | None = None
+        self.start_epoch, self.best_miou = 0, -math.inf
         self.best_metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         if cfg.freeze_encoder_epochs and encoder_of(self.model) is None:
@@ -205,7 +206,7 @@ class _Run:
     def _train_epoch(self, epoch: int, net: nn.Module, frozen: bool) -> Job[tuple[float, float, float]]:
         """One pass over the shard; returns (mean loss over processes, images/s, seconds)."""
         train_mode(self.model, frozen)
-        self.train_loader.sampler.set_epoch(epoch)  # type: ignore[union-attr]
+        self.train_loader.sampler.set_epoch(epoch)  # type: ignore[attr-defined]
         loss_fn = self.staged.current
         total = torch.zeros((), device=self.device)
         images = 0
@@ -253,6 +254,7 @@ class _Run:
         self.model.eval()
         cm = ConfusionMatrix(self.table.size, self.table.ignore_index)
         loss_fn = self.staged.current
+        n: float  # a count, summed as a float across processes below
         loss_sum, n = 0.0, 0
         pred_dtype = torch.uint8 if self.table.size <= 256 else torch.int32
         for batch in self.val_loader:
@@ -275,7 +277,7 @@ class _Run:
     def _card(self, status: str, epochs_run: int) -> ModelCard:
         training = {
             "config": self.cfg.to_dict(), "status": status, "epochs_run": epochs_run,
-            "best_epoch": self.best_epoch, "loss": [m.describe() for m in self.staged.modules],
+            "best_epoch": self.best_epoch, "loss": [m.describe() for m in self.staged.modules],  # type: ignore[operator]
             "class_weights": self.class_weights, "processes": self.info.world,
             "device": str(self.device), "amp": self.amp,
             "train_pairs": len(self.split.train), "val_pairs": len(self.split.val),
@@ -325,7 +327,7 @@ class _Run:
             "start_epoch": self.start_epoch, "classes": self.table.name, "base_pairs": len(self.split.base),
         })
         status = "running"
-        net = None
+        net: nn.Module = None  # type: ignore[assignment]  # set on the first epoch (frozen_now is None)
         frozen_now = None
         unused = self.info.enabled and ddp.has_unused_parameters(self.model, self.device, 2 * cfg.stride)
         try:

@@ -127,6 +127,8 @@ class SymDiffLoss(_SoftRegionLoss):
 
 
 class CELoss(nn.Module):
+    weight: Tensor | None  # a registered buffer
+
     def __init__(self, ignore_index: int | None = None, weight: Tensor | None = None) -> None:
         super().__init__()
         self.ignore_index = -100 if ignore_index is None else ignore_index
@@ -137,6 +139,8 @@ class CELoss(nn.Module):
 
 
 class FocalLoss(nn.Module):
+    weight: Tensor | None  # a registered buffer
+
     def __init__(
         self, ignore_index: int | None = None, gamma: float = 2.0, weight: Tensor | None = None
     ) -> None:

@@ -220,7 +220,7 @@ def _crop_for(ws: Workspace, ids: list[str], base: BaseSet | None = None,
     sizes = [read_mask(ws.mask_path(fid, "corrected")).shape[:2] for fid in ids]
     for sample in base.samples[:PROBE_MASKS] if base is not None else []:
         try:
-            sizes.append(read_sample_mask(sample, table).shape[:2])
+            sizes.append(read_sample_mask(sample, table).shape[:2])  # type: ignore[arg-type]
             break
         except BadInputError:  # reported by the base set's probe; the readers skip it in training
             continue
