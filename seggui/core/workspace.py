@@ -29,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
+from seggui.core.frame_ids import check_frame_id, safe_mask_path
 from seggui.core.gsd import Gsd
 from seggui.core.jsonfile import read_json
 from seggui.core.masks import read_mask, write_mask
+from seggui.core.workspace_merge import save_merged, snapshot
+from seggui.core.workspace_schema import check_workspace, workspace_classes
 
 WORKSPACE_FILE = "seggui.json"
 FORMAT = "seggui-workspace/1"
@@ -93,6 +95,8 @@ class Workspace:
     gsd: Gsd | None = None
     frames: dict[str, FrameRecord] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # seggui.json as this process last read or wrote it: save() applies only our changes since (a merge)
+    _saved: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     # --------------------------------------------------------------- life cycle
     @classmethod
@@ -129,10 +133,9 @@ class Workspace:
         data = read_json(path, "workspace", BadInputError(root, f"not a workspace (no {WORKSPACE_FILE})"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise BadInputError(path, f"not a {FORMAT} file")
+        check_workspace(data, path)  # wrong types are named here, never a traceback further on
         classes = data.get("classes")
-        table = (
-            ClassTable.from_dict(classes, path) if isinstance(classes, dict) else load_classes(classes)
-        )
+        table = workspace_classes(classes, path)
         gsd = data.get("gsd")
         frames = {}
         for fid, rec in (data.get("frames") or {}).items():
@@ -144,7 +147,7 @@ class Workspace:
                 fid, rec.get("image"), rec.get("source"), rec.get("index"), status,
                 bool(rec.get("has_gt")), rec.get("model"), rec.get("pattern"),
             )
-        return cls(
+        ws = cls(
             root,
             table,
             data.get("model"),
@@ -152,6 +155,8 @@ class Workspace:
             frames,
             dict(data.get("settings") or {}),
         )
+        ws._saved = snapshot(ws.to_dict())
+        return ws
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,8 +169,15 @@ class Workspace:
         }
 
     def save(self) -> None:
-        """Write seggui.json atomically."""
-        atomic_write_json(self.root / WORKSPACE_FILE, self.to_dict())
+        """Write seggui.json atomically, under the workspace lock, merged with other processes' changes.
+
+        Only what this process changed since it last read or wrote the file
+        goes in (seggui.core.workspace_merge), so a retrain saving beside the
+        window never undoes the statuses the analyst just set.
+        """
+        ours = snapshot(self.to_dict())
+        save_merged(self.root / WORKSPACE_FILE, ours, self._saved)
+        self._saved = ours
 
     # ----------------------------------------------------------------- frames
     def _ref(self, path: Path) -> str:
@@ -191,7 +203,7 @@ class Workspace:
             if dest.resolve() != path.resolve():
                 shutil.copy2(path, dest)
             path = dest
-        fid = frame_id or path.stem
+        fid = check_frame_id(frame_id or path.stem, path)
         if fid in self.frames and self.frames[fid].image != self._ref(path):
             raise BadInputError(path, f"frame id {fid!r} already names another picture")
         rec = self.frames.get(fid) or FrameRecord(fid)
@@ -212,6 +224,7 @@ class Workspace:
     def add_video_frames(self, video: str | Path, names: Iterable[str]) -> list[FrameRecord]:
         """Register the frames of a video (frame ids from the media source)."""
         ref = self._ref(Path(video))
+        names = [check_frame_id(fid, video) for fid in names]  # all checked before any is added
         recs = []
         for i, fid in enumerate(names):
             rec = self.frames.get(fid) or FrameRecord(fid)
@@ -233,6 +246,7 @@ class Workspace:
         ref = self._ref(Path(folder))
         pairs = list(zip([Path(f) for f in files], names, strict=True))
         for path, fid in pairs:  # refuse before changing anything: never half a drive
+            check_frame_id(fid, path)
             rec = self.frames.get(fid)
             if rec is not None and rec.image is not None and rec.image != self._ref(path):
                 raise BadInputError(path, f"frame id {fid!r} already names {rec.image} in this workspace; "
@@ -331,7 +345,7 @@ class Workspace:
         """Where a frame's mask of a kind (predicted/corrected/ground_truth) lives."""
         if kind not in MASK_KINDS and kind != "confidence":
             raise ValueError(f"unknown mask kind {kind!r}")
-        return self.root / kind / f"{frame_id}.png"
+        return safe_mask_path(self.root, kind, frame_id)  # refuses a path outside the workspace
 
     def read_mask(self, frame_id: str, kind: str) -> np.ndarray | None:
         """A frame's mask of a kind, or None when there is none."""

@@ -63,7 +63,7 @@ def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
                      0, None, None))
     for src, indices in videos:
         wanted = set(indices)
-        runs.append((src, indices[0], indices[-1] + 1, lambda i, _name, w=wanted: i not in w))
+        runs.append((src, indices[0], indices[-1] + 1, lambda i, _name, w=wanted: i not in w))  # type: ignore[misc]
 
     def results(done: int) -> Iterator[Progress]:
         while not ready.empty():

@@ -17,10 +17,10 @@ class RecentFiles:
         self.key = key
 
     def paths(self) -> list[Path]:
-        raw = self.settings.value(self.key, [])
+        raw: object = self.settings.value(self.key, [])
         if isinstance(raw, str):  # QSettings returns a lone string for a one-item list
             raw = [raw]
-        return [Path(p) for p in raw or [] if p and _openable(Path(p))]
+        return [Path(p) for p in raw or [] if p and _openable(Path(p))]  # type: ignore[attr-defined]
 
     def add(self, path: str | Path) -> None:
         text = str(Path(path).resolve())

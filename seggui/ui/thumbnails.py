@@ -79,7 +79,7 @@ def _make(cache: ThumbnailCache, videos: _Videos, job: ThumbJob) -> np.ndarray |
         if job.index is None:
             return cache.get(job.frame_id, job.path)
         return cache.get(job.frame_id, job.path, job.index,
-                         read=lambda: videos.frame(job.path, job.index))
+                         read=lambda: videos.frame(job.path, job.index))  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - a thumbnail is optional; the row shows "no picture" instead
         return None
 
@@ -152,7 +152,7 @@ class ThumbnailLoader(QObject):
             self._inflight.add(fid)
             self._running += 1
             future = self._pool.submit(_make, self._cache, self._videos, job)
-            future.add_done_callback(lambda f, g=generation, j=job: self._deliver(g, j, f))
+            future.add_done_callback(lambda f, g=generation, j=job: self._deliver(g, j, f))  # type: ignore[misc]
 
     def _deliver(self, generation: int, job: ThumbJob, future: Future[np.ndarray | None]) -> None:
         """Worker side: hand the result to the GUI thread."""

@@ -60,10 +60,10 @@ class ViewPanel(QWidget):
         self.opacity.setToolTip("Mask opacity")
         self.opacity_label = QLabel("50%")
         self.opacity_label.setMinimumWidth(34)
-        fit = QToolButton(text="Fit")
+        fit = QToolButton(text="Fit")  # type: ignore[call-arg]  # Qt property keywords
         fit.setToolTip("Fit the picture to the window (Ctrl+0)")
         fit.clicked.connect(self.canvas.fit)
-        one = QToolButton(text="1:1")
+        one = QToolButton(text="1:1")  # type: ignore[call-arg]
         one.setToolTip("One picture pixel per screen pixel (Ctrl+1)")
         one.clicked.connect(self.canvas.actual_size)
         self.zoom_label = QLabel("")
