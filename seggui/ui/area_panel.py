@@ -168,7 +168,7 @@ class AreaPanel(QWidget):
             cells[0].setToolTip(f"{c.name}: {c.pixels:,} px")
         if self.focus_id is not None:
             focus_row = [a.id for a in report.classes].index(self.focus_id)
-            self.table.scrollToItem(self.table.item(focus_row, 0))
+            self.table.scrollToItem(self.table.item(focus_row, 0))  # type: ignore[arg-type]
         self._focus_text(report)
 
     def _on_edit(self, frame_id: str) -> None:

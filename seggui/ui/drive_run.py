@@ -90,7 +90,7 @@ def run_range_dialog(win: MainWindow) -> bool:
         win.log.report(exc)
         return False
     tl = win.timeline
-    first, last = tl.marked_range() if tl.has_marks() else (tl.position, len(frames) - 1)
+    first, last = tl.marked_range() if tl.has_marks() else (tl.position, len(frames) - 1)  # type: ignore[misc]
     dialog = RangeDialog(frames, first, last, win)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False

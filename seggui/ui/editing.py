@@ -21,6 +21,7 @@ After every change it:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
 
@@ -88,7 +89,7 @@ class EditController(QObject):
         self._save_timer = self._timer(SAVE_DELAY_MS, self.flush_in_background)
         self._emit_timer = self._timer(EMIT_INTERVAL_MS, self._emit_now)
         self._settle_timer = self._timer(SETTLE_DELAY_MS, self._settle)
-        self.tools = {"navigate": NavigateTool(self), "brush": PaintTool(self, erase=False),
+        self.tools: dict[str, Any] = {"navigate": NavigateTool(self), "brush": PaintTool(self, erase=False),
                       "eraser": PaintTool(self, erase=True), "fill": FillTool(self),
                       "polygon": PolygonTool(self), "picker": PickerTool(self)}
         self.tool = "navigate"  # browsing never edits: painting starts with B (or another tool)

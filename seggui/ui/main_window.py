@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QVBoxLayout, QWidget
 
 from seggui import __version__
 from seggui.core.errors import SegguiError
@@ -40,6 +40,9 @@ PICTURE_FILTER = ("Pictures, videos and workspaces (*.png *.jpg *.jpeg *.bmp *.t
 
 class MainWindow(QMainWindow):
     """The seggui window. `settings` is injected so tests use a temporary file."""
+
+    recent_menu: QMenu  # made by menus.build_menus
+    docks_menu: QMenu
 
     def __init__(self, settings: QSettings, store_dir: Path | None = None,
                  model_dirs: list[Path] | None = None, parent: QWidget | None = None) -> None:
@@ -80,9 +83,9 @@ class MainWindow(QMainWindow):
         self.model_picker.cardChosen.connect(self._remember_model)
         self.session.opened.connect(self._on_opened)
         self.view.view_combo.currentIndexChanged.connect(lambda _i: self._on_view())
-        self.view.opacity.setValue(int(settings.value("view/opacity", 50)))
+        self.view.opacity.setValue(int(settings.value("view/opacity", 50)))  # type: ignore[call-overload]
         self.view.opacity.valueChanged.connect(lambda v: settings.setValue("view/opacity", v))
-        thumbnails = settings.value("view/thumbnails", True, type=bool)
+        thumbnails: bool = settings.value("view/thumbnails", True, type=bool)  # type: ignore[assignment]
         self.actions_by_name["thumbnails"].setChecked(thumbnails)
         self.frames.set_thumbnails(thumbnails)
         self._restore_layout()
@@ -145,7 +148,7 @@ class MainWindow(QMainWindow):
 
     def _after_show(self) -> None:
         self.model_picker.scan()
-        last = self.settings.value("model/last", "")
+        last: str = self.settings.value("model/last", "")  # type: ignore[assignment]
         if last and self.inference.card is None and Path(last).exists():
             self.model_picker.open_card(last)
 
@@ -210,7 +213,7 @@ class MainWindow(QMainWindow):
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for p in self.recent.paths():
-            self.recent_menu.addAction(str(p), lambda p=p: self.open_path(p))
+            self.recent_menu.addAction(str(p), lambda p=p: self.open_path(p))  # type: ignore[misc]
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
 

@@ -144,6 +144,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     tb.addAction(a["run"])
     tb.addAction(a["run_all"])
     for key in ("run", "run_all"):
-        tb.widgetForAction(a[key]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.widgetForAction(a[key]).setToolButtonStyle(  # type: ignore[attr-defined]
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     win.addToolBar(tb)
     return a

@@ -73,7 +73,7 @@ class RetrainPanel(QWidget):
         self.comparison: Any = None
         self.epochs: list[dict[str, Any]] = []
         self._t0 = 0.0
-        self.plot = None  # pyqtgraph PlotWidget, made on the first epoch
+        self.plot: Any = None  # pyqtgraph PlotWidget, made on the first epoch
         self.retrain_button = QPushButton("Retrain on corrections")
         self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames")
         self.advanced_button = QPushButton("Advanced…")

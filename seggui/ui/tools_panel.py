@@ -47,7 +47,7 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
     group = QActionGroup(win)
     group.setExclusive(True)
     for name, text, key, tip in TOOL_ACTIONS:
-        act = _act(win, text, lambda n=name: ctrl.set_tool(n), (key,), tip)
+        act = _act(win, text, lambda n=name: ctrl.set_tool(n), (key,), tip)  # type: ignore[misc]
         act.setCheckable(True)
         act.setIconText(text.replace("&", "").split()[0])
         group.addAction(act)
@@ -148,13 +148,13 @@ class EditToolBar(QToolBar):
         self.eraser_menu.clear()
         if table is not None:
             unlabelled = self.ctrl.unlabelled_value()
-            self.over_combo.addItem(f"{table.name_of(unlabelled)} only", unlabelled)
+            self.over_combo.addItem(f"{table.name_of(unlabelled)} only", unlabelled)  # type: ignore[arg-type]
             group = QActionGroup(self.eraser_menu)
             for c in table.classes:
                 if c.id != unlabelled:
                     self.over_combo.addItem(swatch_icon(c.color), f"{c.name} only", c.id)
             for cid in [unlabelled] + [c.id for c in table.classes if c.id != unlabelled]:
-                act = self.eraser_menu.addAction(table.name_of(cid))
+                act = self.eraser_menu.addAction(table.name_of(cid))  # type: ignore[arg-type]
                 act.setCheckable(True)
                 act.setChecked(cid == self.ctrl.erase_value())
                 act.triggered.connect(lambda _c=False, v=cid: setattr(self.ctrl, "eraser_value", v))
