@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -101,7 +101,7 @@ class ClassMap:
 
     def apply(self, gt_mask: np.ndarray, table: ClassTable | None = None) -> np.ndarray:
         """A ground-truth mask (ids of `gt`) in the model's classes (see `lut`)."""
-        return self.lut(table)[gt_mask]
+        return cast(np.ndarray, self.lut(table)[gt_mask])
 
     # -------------------------------------------------------------- telling
     def unmapped_model_classes(self) -> list[str]:

@@ -237,7 +237,7 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
         return None
     try:
         with tifffile.TiffFile(path) as tif:
-            tags = tif.pages[0].tags
+            tags = tif.pages[0].tags  # type: ignore[union-attr]
             scale = tags.get(33550)
             matrix = tags.get(34264)
             if scale is None and matrix is None:

@@ -140,7 +140,7 @@ def tiff_size(source: str | Path | bytes) -> tuple[int, int] | None:
         handle = io.BytesIO(source) if isinstance(source, bytes) else source
         with tifffile.TiffFile(handle) as tif:
             page = tif.pages[0]
-            return int(page.imagelength), int(page.imagewidth)
+            return int(page.imagelength), int(page.imagewidth)  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - tifffile raises many kinds; the caller decodes or refuses
         return None
 

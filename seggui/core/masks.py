@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -23,7 +24,7 @@ from seggui.core.images import decode, encode_png, read_bytes
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
     rgb = rgb.astype(np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    return cast(np.ndarray, (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2])
 
 
 def color_to_index(rgb: np.ndarray, table: ClassTable, path: str | Path | None = None) -> np.ndarray:
@@ -47,7 +48,7 @@ def color_to_index(rgb: np.ndarray, table: ClassTable, path: str | Path | None =
             path, f"colour not in the {table.name} palette: {'; '.join(parts)}{more}"
         )
     ids = np.array([c.id for c in table.classes])[order]
-    return ids[pos].astype(table.mask_dtype)
+    return cast(np.ndarray, ids[pos].astype(table.mask_dtype))
 
 
 def index_to_color(mask: np.ndarray, table: ClassTable) -> np.ndarray:

@@ -40,14 +40,14 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
     def _try_lock(f: IO[Any]) -> bool:
         f.seek(_WIN_OFFSET)
         try:
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
             return False
         return True
 
     def _unlock(f: IO[Any]) -> None:
         f.seek(_WIN_OFFSET)
-        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 else:
     import fcntl
 

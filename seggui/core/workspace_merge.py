@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from seggui.core.atomic import atomic_write_json
 from seggui.core.workspace_lock import workspace_lock
@@ -39,7 +39,7 @@ def snapshot(data: dict[str, Any]) -> dict[str, Any]:
     `Workspace.to_dict` shares the live settings mapping; the snapshot must
     not change when the workspace does.
     """
-    return json.loads(json.dumps(data, ensure_ascii=False))
+    return cast(dict[str, Any], json.loads(json.dumps(data, ensure_ascii=False)))
 
 
 def _get(d: Any, key: str) -> Any:

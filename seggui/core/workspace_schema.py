@@ -16,7 +16,7 @@ module only makes sure each is of the kind they expect.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
@@ -138,7 +138,7 @@ def check_workspace(data: Any, path: str | Path) -> dict[str, Any]:
     problem = schema_problem(data)
     if problem is not None:
         raise BadInputError(path, problem)
-    return data
+    return cast(dict[str, Any], data)
 
 
 def workspace_classes(value: dict[str, Any] | str, path: str | Path) -> ClassTable:

@@ -162,7 +162,7 @@ def _scan_packets(path: Path) -> tuple[int, int, tuple[int, ...] | None, str, fl
         keys: list[int] | None = [] if key_prop is not None else None
         packets = 0
         while cap.grab():
-            if keys is not None and cap.get(key_prop):
+            if keys is not None and cap.get(key_prop):  # type: ignore[arg-type]  # set when keys is
                 keys.append(packets)
             packets += 1
     finally:
