@@ -60,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SegguiError as exc:
         print(f"seggui {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only folder: one line naming the path, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"seggui {args.command}: error: {where}cannot write or read ({exc.strerror or exc}); "
+              "nothing half-written was left", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"seggui {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -28,7 +28,7 @@ from seggui.core.area import (
     measure_masks,
     pictures_for,
 )
-from seggui.core.atomic import atomic_write_json, atomic_write_text
+from seggui.core.atomic import atomic_write_json, atomic_write_text, check_writable
 from seggui.core.classes import load_classes
 from seggui.core.csvfile import csv_text
 from seggui.core.errors import BadInputError
@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(args.images, "--images folder not found")
     if (args.min_region is not None and args.min_region < 0) or args.min_region_px < 0:
         raise BadInputError(None, "--min-region and --min-region-px must not be negative")
+    for out in (args.json, args.csv):  # refused before any mask is read
+        if out is not None:
+            check_writable(out)
     table = load_classes(args.classes)
     gsd = Gsd.square(args.gsd, "flag") if args.gsd is not None else None
     focus = table.find(args.focus).id if args.focus else None

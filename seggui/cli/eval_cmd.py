@@ -7,6 +7,7 @@ import math
 import sys
 
 from seggui.cli.progress import run_with_progress
+from seggui.core.atomic import check_writable
 from seggui.core.classes import load_classes
 from seggui.core.evaluation import EvalResult, evaluate_folders
 
@@ -51,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    for out in (args.json, args.csv):  # refused before any mask is read
+        if out:
+            check_writable(out)
     table = load_classes(args.classes)
     result = run_with_progress(
         evaluate_folders(args.pred, args.gt, table), desc="eval", quiet=args.quiet

@@ -32,12 +32,14 @@ def _mb(n: int | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from seggui.cli.progress import run_with_progress
+    from seggui.core.atomic import check_writable
     from seggui.core.errors import BadInputError
     from seggui.engine.card import resolve_model
     from seggui.engine.export import INT8_TARGET_AGREEMENT, export_job
 
     if args.calib and not args.int8:
         raise BadInputError(None, "--calib is for int8 calibration; add --int8")
+    check_writable(args.out, folder=True)  # before the model loads
     card = resolve_model(args.model)
     job = export_job(
         card, args.out, opset=args.opset, int8=args.int8, calib_dir=args.calib, check_dir=args.check,

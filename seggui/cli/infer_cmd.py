@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from seggui.cli.argtypes import positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--int8", action="store_true", help="use the card's int8 ONNX model")
     p.add_argument("--out", default="seggui-out", help="output folder (default ./seggui-out)")
     p.add_argument("--pattern", help="in a folder, only files matching this glob (e.g. '0016E5_*')")
-    p.add_argument("--batch", type=int, help="frames per backend call (default 1 on CPU, 4 on GPU)")
+    p.add_argument("--batch", type=positive_int, help="frames per backend call (default 1 on CPU, 4 on GPU)")
     p.add_argument("--threads", type=int, help="CPU threads for the backend")
     p.add_argument("--confidence", action="store_true", help="also write confidence PNGs (x255)")
     p.add_argument("--overlay-video", help="write an overlay video here (.mp4 or .avi)")
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seggui.cli.progress import run_with_progress
+    from seggui.core.atomic import check_writable
     from seggui.core.gsd import Gsd, find_gsd
     from seggui.core.masks import read_mask
     from seggui.core.media import open_source
@@ -44,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from seggui.engine.pipeline import run_pipeline
     from seggui.engine.predictor import load_predictor
 
+    check_writable(args.out, folder=True)  # before the model loads: a bad --out costs a second
+    if args.overlay_video:
+        check_writable(args.overlay_video)
     source = open_source(args.source, pattern=args.pattern)
     if source.warning:
         print(f"warning: {source.warning}", file=sys.stderr)
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     source.close()
     if result.failed and not result.written and not result.skipped:
         return 2
-    return 1 if result.failed else 0
+    # a damaged video (cut short) or left-out pictures were warned about above: the run is partial
+    return 1 if result.failed or source.warning else 0
 
 

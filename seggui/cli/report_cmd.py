@@ -24,12 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seggui.core.atomic import check_writable
     from seggui.core.gsd import Gsd
     from seggui.core.report import build_report, default_report_path
     from seggui.core.report_formats import write_report
     from seggui.core.workspace import Workspace
 
     ws = Workspace.open(args.workspace)
+    check_writable(args.out or default_report_path(ws.root, args.format))  # before measuring
     gsd = Gsd.square(args.gsd) if args.gsd is not None else None
     report = run_with_progress(build_report(ws, gsd, args.parking_class), "measuring")
     out = args.out or default_report_path(ws.root, args.format)

@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from seggui.cli.argtypes import positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("retrain", help="fine-tune the workspace model on corrected frames; compare, promote")
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs (default: enough for 40 optimiser steps, at least 5)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    p.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
+    p.add_argument("--batch", type=positive_int, default=4, help="batch size (default 4)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="share of corrected frames held out when no frame has ground truth (default 0.2)")
     p.add_argument("--base", metavar="DATASET",

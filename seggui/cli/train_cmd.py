@@ -18,6 +18,7 @@ import signal
 import sys
 from typing import Any
 
+from seggui.cli.argtypes import positive_int
 from seggui.core.errors import BadInputError, Cancelled
 
 # flag -> config key (None: handled specially)
@@ -40,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", help="class table preset or JSON (default: from the layout or --from)")
     p.add_argument("--arch", help="architecture, e.g. Unet, FPN, DeepLabV3Plus, torchvision.fcn_resnet50")
     p.add_argument("--encoder", help="encoder, e.g. resnet18, mobilenet_v2")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch", type=int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--size", help="training crop, H or HxW (multiples of 32)")
     p.add_argument("--out", help="folder for the new model card (must not hold one already)")

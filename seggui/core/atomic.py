@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from seggui.core.errors import BadInputError
+
 
 @cache
 def _file_mode() -> int:
@@ -56,3 +58,31 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     """Write JSON (indented, trailing newline) atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def check_writable(path: str | Path, folder: bool = False) -> Path:
+    """Refuse, before any work starts, an output that cannot be written; returns the path.
+
+    `path` is a file to be written (or, with `folder`, a folder to write
+    into); folders that do not exist yet count as writable when the nearest
+    existing one is. The check writes and removes a probe file there, because
+    permission bits do not show a read-only mount or a full disk. A command
+    calls this before loading a model or reading a folder, so a bad `--out`
+    costs a second, not a whole run.
+    """
+    path = Path(path)
+    target = path if folder else path.parent
+    if path.is_dir() and not folder:
+        raise BadInputError(path, "is a folder; give a file name to write")
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise BadInputError(path, f"cannot write here: {probe} is a file, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".seggui-write-check.", dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise BadInputError(path, f"cannot write in {probe} ({exc.strerror or exc})") from None
+    return path

@@ -186,7 +186,10 @@ class ModelCard:
         if rel is None:
             return None
         p = Path(rel)
-        return p if p.is_absolute() or self.folder is None else self.folder / p
+        if self.folder is None:
+            return p
+        _check_inside(rel, "file", self.json_path)
+        return self.folder / p
 
     @property
     def weights_path(self) -> Path | None:
@@ -208,7 +211,8 @@ class ModelCard:
             raise BadInputError(self.json_path, f"model card {self.name!r} names no weights file")
         if not path.is_file():
             raise BadInputError(
-                path, f"weights file of model card {self.name!r} ({self.json_path}) not found"
+                path, f"weights file of model card {self.name!r} ({self.json_path}) is missing "
+                "(file not found)"
             )
         return path
 
@@ -300,6 +304,10 @@ class ModelCard:
         for key in ("weights", "onnx", "onnx_int8", "parent"):
             if data.get(key) is not None and not isinstance(data.get(key), str):
                 raise BadInputError(where, f'"{key}" must be a string or null')
+        for key in ("weights", "onnx", "onnx_int8"):
+            _check_inside(data.get(key), key, where)
+        if isinstance(classes, str) and classes.lower().endswith(".json"):
+            _check_inside(classes, "classes", where)
         if data.get("weights") is None and data.get("onnx") is None:
             raise BadInputError(where, 'model card names neither "weights" nor "onnx"')
         return cls(
@@ -349,6 +357,22 @@ class ModelCard:
 
 
 # --------------------------------------------------------------- discovery
+def _check_inside(rel: Any, key: str, where: Path | None) -> None:
+    """Refuse a card path that is absolute or climbs out of the card's folder.
+
+    Cards are shared and downloaded; one whose weights are `../../x` or
+    `/etc/x` would read (or, on export, write beside) files the user never
+    handed over, so every file a card names must lie in its own folder.
+    """
+    if not isinstance(rel, str):
+        return
+    p = Path(rel)
+    if rel.strip() == "" or p.is_absolute() or rel.startswith(("/", "\\")) or ".." in p.parts or (
+            ".." in rel.replace("\\", "/").split("/")) or (len(rel) > 1 and rel[1] == ":"):
+        raise BadInputError(where, f'"{key}" is {rel!r}: a model card may only name files inside its own '
+                                   "folder (a plain relative path, no '..', not absolute)")
+
+
 def _card_files(root: Path) -> list[Path]:
     """model.json files one or two folders below root (name/ or name/version/)."""
     if not root.is_dir():

@@ -189,6 +189,8 @@ def load_predictor(
     this process may use). `batch_size` defaults to 4 on a GPU, 1 on the CPU
     (where batching gains nothing and costs latency).
     """
+    if batch_size is not None and batch_size < 1:
+        raise BadInputError(None, f"the batch size must be at least 1, not {batch_size}")
     card = card_or_path if isinstance(card_or_path, ModelCard) else resolve_model(card_or_path)
     want = backend.lower()
     if want not in ("auto", "torch", "onnx"):
@@ -198,6 +200,8 @@ def load_predictor(
 
         has_onnx = (card.onnx_int8_path if int8 else card.onnx_path) is not None
         has_weights = card.weights_path is not None and card.weights_path.is_file()
+        if not has_weights and not int8 and not (card.onnx_path is not None and card.onnx_path.is_file()):
+            card.require_weights()  # the weights are missing (and there is no ONNX file to fall back on)
         if int8 or not has_weights:
             want = "onnx"
         elif device.lower() != "cpu" and torch_cuda_available():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,18 +74,24 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if path.suffix.lower() not in WEIGHT_SUFFIXES:
         raise BadInputError(path, f"unknown weights type {path.suffix!r} (use {', '.join(WEIGHT_SUFFIXES)})")
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on pickle protocols are not the user's business
+            warnings.simplefilter("ignore")
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        globals_ = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
-        if globals_ is None:  # not a pickle of objects: damaged or not a torch file at all
+        # Torch has worded this "Unsupported global: GLOBAL x.y" and "unsupported GLOBAL x.y whose
+        # module x is blocked"; both name what the pickle would import and call.
+        found = re.search(r"GLOBAL\s+([\w.]+)", str(exc))
+        if found is None:  # not a pickle of objects: damaged, or not a torch file at all
             raise BadInputError(path, "not a readable torch weights file (damaged, or not made by "
                                 "torch.save)") from None
         raise BadInputError(
-            path, f"refused: this file is a pickled Python object ({globals_.group(1)}), not a plain "
-            f"state dict. {_CONVERT}"
+            path, f"refused: this file is a pickle that would run code when loaded (it imports "
+            f"{found.group(1)}), not a plain "
+            f"state dict of tensors. {_CONVERT}"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise BadInputError(path, f"not a readable torch weights file ({str(exc)[:200]})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file makes torch raise anything (struct.error, KeyError...)
+        raise BadInputError(path, f"not a readable torch weights file (damaged, or not made by torch.save: "
+                                  f"{type(exc).__name__}: {str(exc)[:160]})") from None
     return _unwrap(obj, path)
 
 
