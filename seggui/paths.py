@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from platformdirs import PlatformDirs
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,9 +32,14 @@ def shipped_models_dir() -> Path:
 
 
 def user_data_dir() -> Path:
-    """The per-user folder for demo workspaces, user models and settings."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "seggui"
+    """The per-user folder for demo workspaces, user models and settings.
+
+    Each system's own place, from platformdirs: `$XDG_DATA_HOME/seggui` or
+    `~/.local/share/seggui` on Linux, `~/Library/Application Support/seggui` on
+    macOS, `%LOCALAPPDATA%\\seggui` on Windows. Read at each call, so a changed
+    `XDG_DATA_HOME` (or `HOME`) is followed.
+    """
+    return Path(PlatformDirs("seggui", appauthor=False).user_data_dir)
 
 
 def model_search_dirs() -> list[Path]:

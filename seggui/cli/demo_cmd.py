@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="build the demo workspace (generated aerial scenes + drive) and open it, or run it headless",
     )
-    p.add_argument("--out", help="workspace folder (default ~/.local/share/seggui/demo)")
+    p.add_argument("--out", help="workspace folder (default demo/ in the user data folder: "
+                   "~/.local/share/seggui on Linux, ~/Library/Application Support/seggui on macOS)")
     p.add_argument("--headless", action="store_true",
                    help="no window: predict, evaluate, write reports, print a summary")
     p.add_argument("--fresh", action="store_true", help="rebuild a demo workspace that already exists")

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "open",
         help="open the window on a picture, a folder, an image sequence, a video or a workspace",
         description="Open the seggui window. A plain folder, picture or video gets a workspace of its own "
-        "under the user data folder (~/.local/share/seggui/workspaces); a workspace folder opens in place. "
+        "under the user data folder (workspaces/ in ~/.local/share/seggui on Linux, ~/Library/Application "
+        "Support/seggui on macOS); a workspace folder opens in place. "
         "A folder's numbered pictures (at least 10 sharing a prefix, like CamVid's 0016E5_*.png) open as "
         "drives with a timeline; the rest as pictures.",
     )
