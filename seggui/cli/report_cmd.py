@@ -20,11 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file (default WORKSPACE/reports/area-report.FORMAT)")
     p.add_argument("--gsd", type=float, help="metres per pixel, overriding georeferencing and the workspace")
     p.add_argument("--parking-class", help="the class reported as parking (default: the one named *parking*)")
+    p.add_argument("--gt-classes", metavar="NAME_OR_JSON",
+                   help="the class table the workspace's ground truth is drawn in, when it is not the "
+                   "workspace's (compared through --map; the workspace's own class map otherwise)")
+    p.add_argument("--map", action="append", metavar="MAP", default=[],
+                   help='ground-truth class to workspace class: "GT NAME=CLASS" (repeatable) or a JSON file; '
+                   "classes not named are mapped by name")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from seggui.cli.eval_cmd import class_map_args
     from seggui.core.atomic import check_writable
+    from seggui.core.class_map import scoring_table
     from seggui.core.gsd import Gsd
     from seggui.core.report import build_report, default_report_path
     from seggui.core.report_formats import write_report
@@ -32,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(args.workspace)
     check_writable(args.out or default_report_path(ws.root, args.format))  # before measuring
+    cmap = class_map_args(args, ws.classes)
+    if cmap is not None:  # for this report only: the workspace file is not changed
+        ws.class_map = cmap
+        if cmap.needs_ignore:
+            ws.classes = scoring_table(ws.classes)
+        for problem in cmap.problems():
+            print(f"warning: {problem}", file=sys.stderr)
     gsd = Gsd.square(args.gsd) if args.gsd is not None else None
     report = run_with_progress(build_report(ws, gsd, args.parking_class), "measuring")
     out = args.out or default_report_path(ws.root, args.format)

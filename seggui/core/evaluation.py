@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from seggui.core.atomic import atomic_write_json
+from seggui.core.class_map import ClassMap
 from seggui.core.classes import ClassTable
 from seggui.core.confusion import ConfusionMatrix
 from seggui.core.csvfile import write_csv
@@ -148,8 +149,12 @@ def evaluate_folders(
     gt_dir: str | Path,
     table: ClassTable,
     token: CancelToken | None = None,
+    class_map: ClassMap | None = None,
 ) -> Job[EvalResult]:
     """Job: evaluate every (prediction, ground truth) pair of two folders.
+
+    With `class_map`, the ground truth is drawn in `class_map.gt` and is
+    compared in `table` (the predictions') through the map.
 
     Yields one `Progress` per ground-truth file (with `error` set when that
     file was skipped) and returns an `EvalResult`. Raises BadInputError when
@@ -172,7 +177,7 @@ def evaluate_folders(
             token.raise_if_cancelled()
         error = None
         try:
-            cm = _evaluate_pair(gt_path, pred_path, pred_dir, table)
+            cm = _evaluate_pair(gt_path, pred_path, pred_dir, table, class_map)
         except BadInputError as exc:
             where = str(exc.path) if exc.path is not None else str(gt_path)
             problems.append((where, exc.problem))
@@ -193,12 +198,14 @@ def evaluate_folders(
 
 
 def _evaluate_pair(
-    gt_path: Path, pred_path: Path | None, pred_dir: Path, table: ClassTable
+    gt_path: Path, pred_path: Path | None, pred_dir: Path, table: ClassTable,
+    class_map: ClassMap | None = None,
 ) -> ConfusionMatrix:
     """One pair's matrix; BadInputError names the faulty file."""
     if pred_path is None:
         raise BadInputError(gt_path, f"no prediction named {gt_path.stem}.* in {pred_dir}")
-    gt = read_mask(gt_path, table)
+    gt = read_mask(gt_path, table) if class_map is None else class_map.apply(
+        read_mask(gt_path, class_map.gt), table)
     pred = read_mask(pred_path, table)
     if pred.shape != gt.shape:
         raise BadInputError(

@@ -156,7 +156,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
     out.append("<h2>Per picture / frame</h2><table><tr><th>frame</th><th>mask</th><th>model</th>"
                "<th>GSD m/px</th>")
     if pid is not None:
-        out.append("<th>parking m²</th><th>regions</th><th>largest m²</th><th>true m²</th>"
+        out.append("<th>parking px</th><th>parking m²</th><th>regions</th><th>largest m²</th><th>true m²</th>"
                    "<th>parking IoU</th><th>|O Δ E| m²</th>")
     out.append("<th>mIoU</th></tr>")
     for f in report.frames:
@@ -165,7 +165,8 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
                    f"<td title='{html.escape(f.gsd.describe() if f.gsd else '')}'>"
                    f"{_fmt(f.gsd.m_per_px if f.gsd else None, 3)}</td>")
         if pid is not None and f.parking is not None:
-            out.append(f"<td class='hl'>{_fmt(f.parking['m2'])}</td><td>{f.parking['regions']}</td>"
+            out.append(f"<td>{f.parking['pixels']:,}</td>"
+                       f"<td class='hl'>{_fmt(f.parking['m2'])}</td><td>{f.parking['regions']}</td>"
                        f"<td>{_fmt(f.parking['largest_m2'])}</td><td>{_fmt(gt.get('true_parking_m2'))}</td>"
                        f"<td>{_fmt(gt.get('parking_iou'), 3)}</td>"
                        f"<td>{_fmt(gt.get('parking_symdiff_m2'))}</td>")

@@ -29,18 +29,21 @@ from typing import Any
 
 import numpy as np
 
+from seggui.core.class_map import ClassMap
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.frame_ids import check_frame_id, safe_mask_path
 from seggui.core.gsd import Gsd
 from seggui.core.jsonfile import read_json
+from seggui.core.mask_kind import LABEL_KINDS
 from seggui.core.masks import read_mask, write_mask
 from seggui.core.workspace_merge import save_merged, snapshot
 from seggui.core.workspace_schema import check_workspace, workspace_classes
+from seggui.core.workspace_state import WorkspaceState
 
 WORKSPACE_FILE = "seggui.json"
 FORMAT = "seggui-workspace/1"
-MASK_KINDS = ("predicted", "corrected", "ground_truth")
+MASK_KINDS = tuple(str(k) for k in LABEL_KINDS)  # the class-id masks; every kind: MaskKind
 
 
 class FrameStatus(StrEnum):
@@ -86,8 +89,9 @@ class FrameRecord:
 
 
 @dataclass
-class Workspace:
-    """A session folder; see the module docstring for the layout."""
+class Workspace(WorkspaceState):
+    """A session folder; see the module docstring for the layout. Changed only through its methods, which emit
+    (seggui.core.workspace_state, seggui.core.events)."""
 
     root: Path
     classes: ClassTable
@@ -95,6 +99,7 @@ class Workspace:
     gsd: Gsd | None = None
     frames: dict[str, FrameRecord] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    class_map: ClassMap | None = None  # ground truth held in another class table (seggui.core.class_map)
     # seggui.json as this process last read or wrote it: save() applies only our changes since (a merge)
     _saved: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -147,6 +152,7 @@ class Workspace:
                 fid, rec.get("image"), rec.get("source"), rec.get("index"), status,
                 bool(rec.get("has_gt")), rec.get("model"), rec.get("pattern"),
             )
+        cmap = data.get("class_map")
         ws = cls(
             root,
             table,
@@ -154,6 +160,7 @@ class Workspace:
             Gsd.from_workspace(gsd, path) if gsd else None,
             frames,
             dict(data.get("settings") or {}),
+            ClassMap.from_dict(cmap, table, path) if cmap else None,
         )
         ws._saved = snapshot(ws.to_dict())
         return ws
@@ -165,6 +172,7 @@ class Workspace:
             "model": self.model,
             "gsd": self.gsd.to_dict() if self.gsd else None,
             "settings": self.settings,
+            "class_map": self.class_map.to_dict() if self.class_map else None,
             "frames": {fid: rec.to_dict() for fid, rec in self.frames.items()},
         }
 
@@ -175,6 +183,8 @@ class Workspace:
         goes in (seggui.core.workspace_merge), so a retrain saving beside the
         window never undoes the statuses the analyst just set.
         """
+        if self._save_deferred():  # inside batch(): written once when the batch ends
+            return
         ours = snapshot(self.to_dict())
         save_merged(self.root / WORKSPACE_FILE, ours, self._saved)
         self._saved = ours
@@ -213,12 +223,14 @@ class Workspace:
         rec.has_gt = self.mask_path(fid, "ground_truth").exists()
         if rec.status == FrameStatus.NONE and self.mask_path(fid, "predicted").exists():
             rec.status = FrameStatus.PREDICTED
+        self.events.frames([fid])
         return rec
 
     def add_images(self, paths: Iterable[str | Path], copy: bool = False) -> list[FrameRecord]:
         """Add several pictures and save once."""
-        recs = [self.add_image(p, copy) for p in paths]
-        self.save()
+        with self.batch():
+            recs = [self.add_image(p, copy) for p in paths]
+            self.save()
         return recs
 
     def add_video_frames(self, video: str | Path, names: Iterable[str]) -> list[FrameRecord]:
@@ -232,6 +244,7 @@ class Workspace:
             self.frames[fid] = rec
             recs.append(rec)
         self.save()
+        self.events.frames(r.id for r in recs)
         return recs
 
     def add_sequence_frames(self, folder: str | Path, pattern: str | None, files: Iterable[str | Path],
@@ -252,11 +265,12 @@ class Workspace:
                 raise BadInputError(path, f"frame id {fid!r} already names {rec.image} in this workspace; "
                                     "the sequence is not opened as a drive")
         recs = []
-        for i, (path, fid) in enumerate(pairs):
-            rec = self.add_image(path, frame_id=fid)
-            rec.source, rec.index, rec.pattern = ref, i, pattern
-            recs.append(rec)
-        self.save()
+        with self.batch():
+            for i, (path, fid) in enumerate(pairs):
+                rec = self.add_image(path, frame_id=fid)
+                rec.source, rec.index, rec.pattern = ref, i, pattern
+                recs.append(rec)
+            self.save()
         return recs
 
     def reconcile_folder(self, folder: str | Path, present: set[str]) -> tuple[list[str], list[str]]:
@@ -271,13 +285,15 @@ class Workspace:
         saves (it has more to record in the same write).
         """
         where = Path(folder).resolve()
-        dropped, missing = [], []
+        dropped, missing, touched = [], [], []
         for fid, rec in list(self.frames.items()):
             if fid in present or rec.image is None:
                 continue
             image = self._resolve(rec.image)
             if image.parent.resolve() != where:
                 continue
+            if rec.source is not None or not image.exists():
+                touched.append(fid)
             rec.source = rec.index = rec.pattern = None
             if image.exists():
                 continue
@@ -286,6 +302,7 @@ class Workspace:
                 dropped.append(fid)
             else:
                 missing.append(fid)
+        self.events.frames(touched)
         return dropped, missing
 
     def drives(self) -> dict[str, list[str]]:
@@ -347,11 +364,30 @@ class Workspace:
             raise ValueError(f"unknown mask kind {kind!r}")
         return safe_mask_path(self.root, kind, frame_id)  # refuses a path outside the workspace
 
+    @property
+    def gt_classes(self) -> ClassTable:
+        """The class table the ground-truth files are written in (the model's unless a class map says)."""
+        return self.class_map.gt if self.class_map is not None else self.classes
+
     def read_mask(self, frame_id: str, kind: str) -> np.ndarray | None:
-        """A frame's mask of a kind, or None when there is none."""
+        """A frame's mask of a kind, or None when there is none.
+
+        Ground truth comes back in the workspace's classes: through the class
+        map when it was drawn in another table, so every comparison and
+        measurement sees one numbering.
+        """
         self._record(frame_id)
         path = self.mask_path(frame_id, kind)
-        return read_mask(path, self.classes) if path.exists() else None
+        if not path.exists():
+            return None
+        if kind == "ground_truth":
+            return self.read_truth_file(path)
+        return read_mask(path, self.classes)
+
+    def read_truth_file(self, path: str | Path) -> np.ndarray:
+        """A ground-truth mask file in the workspace's classes (see `read_mask`)."""
+        mask = read_mask(path, self.gt_classes)
+        return self.class_map.apply(mask, self.classes) if self.class_map is not None else mask
 
     def current_mask(self, frame_id: str) -> np.ndarray | None:
         """The mask the analyst works on: the correction if any, else the prediction."""
@@ -378,6 +414,7 @@ class Workspace:
         and the workspace, which is not thread-safe, updated on its owner's.
         """
         rec = self._record(frame_id)
+        before = (rec.status, rec.model, rec.has_gt)
         if kind == "predicted":
             rec.model = model or self.model
             if rec.status == FrameStatus.NONE:
@@ -389,44 +426,32 @@ class Workspace:
             rec.has_gt = True
         if save:
             self.save()
+        self.events.mask(frame_id, kind)
+        if (rec.status, rec.model, rec.has_gt) != before:
+            self.events.frames([frame_id])
 
-    def set_status(self, frame_id: str, status: FrameStatus | str) -> None:
-        """Set a frame's status (e.g. mark reviewed) and save."""
-        self._record(frame_id).status = FrameStatus(status)
-        self.save()
+    def set_model(self, ref: str | None, save: bool = True) -> None:
+        """Record the model in use (what retraining fine-tunes and re-predicts with)."""
+        if ref != self.model:
+            self.model = ref
+            if save:
+                self.save()
+            self.events.latest("model_changed", ref)
+
+    def set_status(self, frame_id: str, status: FrameStatus | str, save: bool = True) -> None:
+        """Set a frame's status (e.g. mark reviewed) and save; emits `frames_changed` when it moved."""
+        rec, status = self._record(frame_id), FrameStatus(status)
+        moved, rec.status = rec.status != status, status
+        if save:
+            self.save()
+        if moved:
+            self.events.frames([frame_id])
 
     def import_ground_truth(self, folder: str | Path) -> tuple[list[str], list[str]]:
-        """Copy ground-truth masks whose stem matches a frame id.
+        """Copy ground-truth masks whose stem matches a frame id (`seggui.core.opening.import_truth`)."""
+        from seggui.core.opening import import_truth
 
-        Returns (imported frame ids, problems); a mask of the wrong size or
-        with unknown class ids is reported and skipped, the rest go in.
-        """
-        from seggui.core.images import list_images
-        from seggui.core.media.headers import image_size
-
-        done, problems = [], []
-        for path in list_images(folder):
-            fid = path.stem
-            if fid not in self.frames:
-                problems.append(f"{path}: no frame named {fid!r} in the workspace")
-                continue
-            try:
-                mask = read_mask(path, self.classes)
-                img = self.image_path(fid)
-                if img is not None:
-                    h, w = image_size(img)  # the header only: a drive has thousands of frames
-                    if mask.shape != (h, w):
-                        raise BadInputError(
-                            path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {img.name} "
-                            f"is {w}x{h}",
-                        )
-            except BadInputError as exc:
-                problems.append(str(exc))
-                continue
-            self.write_mask(fid, "ground_truth", mask, save=False)
-            done.append(fid)
-        self.save()
-        return done, problems
+        return import_truth(self, folder)
 
     def frames_with_status(self, *statuses: FrameStatus | str) -> list[str]:
         """Frame ids whose status is one of `statuses`."""

@@ -37,11 +37,13 @@ from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError, Cancelled, SegguiError
 from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.masks import write_mask
 from seggui.core.workspace import FrameRecord, FrameStatus, Workspace
 from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, resolve_layout
 from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
+from seggui.training.versions import claim_version_dir
 
 DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
 DEFAULT_LR = 1e-3  # see plan_retrain: 1e-4 did not move a model across a real change of domain
@@ -125,31 +127,32 @@ def ground_truth_frames(ws: Workspace) -> list[str]:
 def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], list[str], str, list[str]]:
     """(train ids, validation ids, where validation comes from, problems); refuses an empty set.
 
-    Ground-truth frames validate when some corrected frames remain to train on
-    (a frame never sits on both sides); else a held-out share of the
-    corrections, by a stable hash so re-runs compare alike, whole runs of
-    DRIVE_BLOCK frames of a drive on one side: a neighbouring frame is a near
-    copy, so one on each side would flatter the validation figures. For the
-    same reason a ground-truth frame less than DRIVE_BLOCK frames from a
-    training frame of its drive is left out of validation (said in the
-    problems), unless that would leave no validation at all.
+    Every corrected or reviewed frame is trained on. Validation frames are
+    the ground-truth frames that were not trained on and do not lie within
+    DRIVE_BLOCK frames of a training frame of their drive (a neighbouring
+    frame is a near copy and would flatter the figures); those left out are
+    counted in the problems, and when every candidate is such a neighbour
+    they validate all the same, with a warning that the figures are
+    optimistic. With no ground truth left, a held-out share of the
+    corrections validates instead, by a stable hash so re-runs compare alike,
+    whole runs of DRIVE_BLOCK frames of a drive on one side.
     """
     learn, problems = learnable_frames(ws)
     if not learn:
         raise BadInputError(ws.root, NOTHING_TO_LEARN + (f" ({problems[0]})" if problems else ""))
-    gt = ground_truth_frames(ws)
-    train = [fid for fid in learn if fid not in set(gt)]
-    if gt and train:
-        near = near_training(ws, train)
-        val = [fid for fid in gt if not near(fid)]
-        if val and len(val) < len(gt):
-            problems.append(f"{len(gt) - len(val)} ground-truth frames sit next to training frames of their "
-                            f"drive (within {DRIVE_BLOCK} frames) and are left out of validation")
-        elif not val:
-            val = gt
-            problems.append("every ground-truth frame sits next to a training frame of its drive: the "
-                            "validation figures are optimistic")
-        return train, val, "ground truth", problems
+    taught = set(learn)
+    candidates = [fid for fid in ground_truth_frames(ws) if fid not in taught]
+    if candidates:
+        near = near_training(ws, learn)
+        val = [fid for fid in candidates if not near(fid)]
+        if not val:
+            val = candidates
+            problems.append(f"every ground-truth frame not trained on ({len(val)}) sits within {DRIVE_BLOCK} "
+                            "frames of a training frame of its drive: the validation figures are optimistic")
+        elif len(val) < len(candidates):
+            problems.append(f"{len(candidates) - len(val)} ground-truth frames sit next to training frames "
+                            f"of their drive (within {DRIVE_BLOCK} frames) and are left out of validation")
+        return learn, val, "ground truth", problems
     samples = [Sample(Path(fid), Path(fid)) for fid in learn]
     tr, va = (holdout_split(samples, val_fraction, lambda s: drive_block(ws, s.image.name))
               if len(learn) > 1 else (samples, []))
@@ -194,17 +197,23 @@ def _snapshot(ws: Workspace, folder: Path, ids: list[str], kind: str) -> Path:
         view.frames[fid] = FrameRecord(fid, image=str(image.resolve()), status=FrameStatus.CORRECTED)
         dest = view.mask_path(fid, "corrected")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ws.mask_path(fid, kind), dest)
+        if kind == "ground_truth" and ws.class_map is not None:  # in the model's classes, as it trains
+            mask = ws.read_mask(fid, kind)
+            assert mask is not None
+            write_mask(dest, mask)
+        else:
+            shutil.copyfile(ws.mask_path(fid, kind), dest)
     view.save()
     return folder
 
 
-def _next_out(ws: Workspace, parent: ModelCard) -> Path:
-    """``models/<name>-vN``, N above the parent's version and every folder already there."""
-    n = parent.version + 1
-    while (ws.models_dir / f"{parent.name}-v{n}").exists():
-        n += 1
-    return ws.models_dir / f"{parent.name}-v{n}"
+def _next_out(ws: Workspace, parent: ModelCard) -> tuple[Path, int]:
+    """``models/<name>-vN`` and N, above the parent's version and every folder there, claimed atomically.
+
+    The folder is created here (exclusively), so two retrains started a second
+    apart get two versions, never one number for two cards.
+    """
+    return claim_version_dir(ws.models_dir, parent.name, parent.version + 1)
 
 
 def _crop_for(ws: Workspace, ids: list[str], base: BaseSet | None = None,
@@ -290,7 +299,7 @@ def plan_retrain(
     record = found.record(len(train)) if found is not None else None
     if found is not None:
         problems += found.problems
-    out = _next_out(ws, parent)
+    out, version = _next_out(ws, parent)
     data_dir = out / "data"
     _snapshot(ws, data_dir / "train", train, "corrected")
     if val:
@@ -306,7 +315,7 @@ def plan_retrain(
         "name": parent.name, "description": description,
         "data": DataConfig(layout="workspace", root=str(data_dir / "train"), val_split=None,
                            val_root=str(data_dir / "val") if val else None, val_fraction=0.0).__dict__,
-        "out": str(out), "from_model": str(parent.folder), "epochs": epochs, "lr": lr,
+        "out": str(out), "version": version, "from_model": str(parent.folder), "epochs": epochs, "lr": lr,
         # the network is the parent's (seggui.training.build.make_model); say so in retrain.json too
         "architecture": parent.architecture, "arch_params": dict(parent.arch_params or {}),
         "stride": parent.input.stride,

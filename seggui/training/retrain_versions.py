@@ -26,6 +26,8 @@ from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.base_set import describe
 
 VERSIONS_KEY = "model_versions"
+WEAK_FRAMES = 3  # a comparison on fewer validation frames than this is flagged as weak
+WEAK_CLASS_PX = 1000  # ... and so is one where a class present in the truth has fewer pixels
 
 
 def _num(x: float) -> float | None:
@@ -65,6 +67,31 @@ class Comparison:
     def miou_delta(self) -> float | None:
         return None if self.old_miou is None or self.new_miou is None else self.new_miou - self.old_miou
 
+    @property
+    def scored_px(self) -> int:
+        """Ground-truth pixels the figures rest on (the ignored ones left out)."""
+        return int(self.old_metrics.total_px) if self.old_metrics is not None else 0
+
+    def rests_on(self) -> str:
+        """What the figures rest on, in words: frames and scored pixels."""
+        n = len(self.frames)
+        return f"{n} validation frame{'s' if n != 1 else ''}, {self.scored_px:,} scored pixels"
+
+    def weaknesses(self) -> list[str]:
+        """Why the comparison may not be worth deciding on (empty when it is sound)."""
+        out = []
+        if len(self.frames) < WEAK_FRAMES:
+            out.append(f"weak comparison: only {len(self.frames)} validation frame"
+                       f"{'s' if len(self.frames) != 1 else ''} (fewer than {WEAK_FRAMES})")
+        m = self.old_metrics
+        if m is not None:
+            thin = [f"{name} ({int(px)} px)" for name, px in zip(m.names, m.gt_px, strict=True)
+                    if 0 < px < WEAK_CLASS_PX]
+            if thin:
+                out.append(f"weak comparison for {', '.join(thin)}: fewer than {WEAK_CLASS_PX} pixels of "
+                           "ground truth, their IoU moves with a handful of pixels")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "old": self.old_ref, "new": self.new_ref, "frames": list(self.frames),
@@ -73,6 +100,7 @@ class Comparison:
             "old_miou": self.old_miou, "new_miou": self.new_miou, "miou_delta": self.miou_delta,
             "parking": dict(self.parking) if self.parking else None,
             "base": dict(self.base) if self.base else None,
+            "scored_px": self.scored_px, "weaknesses": self.weaknesses(),
         }
 
     def table(self) -> str:
@@ -91,6 +119,8 @@ class Comparison:
             lines.append(f"parking |O delta E|: {p['old_px']} px -> {p['new_px']} px")
             if p.get("old_m2") is not None:
                 lines.append(f"                     {p['old_m2']:.2f} m2 -> {p['new_m2']:.2f} m2")
+        lines.append(f"measured on {self.rests_on()}")
+        lines += self.weaknesses()
         if self.base:
             lines.append(f"{self.new_ref} was trained with the {describe(self.base)}; "
                          "the figures are on your frames only")

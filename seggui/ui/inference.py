@@ -97,10 +97,9 @@ def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
     return {"predicted": written, "failed": failed}
 
 
-def same_classes(a: Any, b: Any) -> bool:
-    """Whether two class tables agree on ids, names and the ignore index (colours may differ)."""
-    return ([(c.id, c.name) for c in a.classes] == [(c.id, c.name) for c in b.classes]
-            and a.ignore_index == b.ignore_index)
+def model_ref(card: ModelCard) -> str:
+    """How a workspace names its model in use: the card's folder (a picked card may lie anywhere)."""
+    return str(card.folder.resolve()) if card.folder is not None else card.ref
 
 
 def _card_key(card: ModelCard | None) -> tuple[Path | None, str] | None:
@@ -122,6 +121,9 @@ class Inference(QObject):
         self.predictor: Any = None
         self.last_result: dict[str, int] | None = None
         self.run_root: Path | None = None  # the workspace a running prediction job writes into
+        # asks the analyst to confirm a class map (ClassMap -> ClassMap, or None to stop); the window
+        # shows ClassMapDialog, tests and scripts may answer otherwise
+        self.confirm_map: Callable[[Any], Any] = lambda suggested: suggested
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
         for signal in (runner.failed, runner.cancelled):
@@ -158,10 +160,8 @@ class Inference(QObject):
             raise BadInputError(None, "choose a model first (Model ▸ Open model card…)")
         if self.runner.is_running():
             raise BadInputError(None, f"{self.runner.title} is still running; wait or cancel it")
-        table = self.card.classes  # raises for a card whose classes do not fit its outputs
-        if not same_classes(table, s.workspace.classes):
-            s.adopt_classes(table)  # refuses (with a message) if masks of other classes exist
-            s.log.info(f"workspace now uses the classes of model {self.card.name} ({table.name})")
+        if not self.use_model_classes():
+            return False
         if scope == "frames":
             ids = [fid for fid in frame_ids or [] if fid in s.workspace.frames]
         else:
@@ -179,7 +179,35 @@ class Inference(QObject):
         started = self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
         if started:
             self.run_root = s.workspace.root
+            s.workspace.set_model(model_ref(card))  # the model in use: what Retrain fine-tunes
         return started
+
+    def use_model_classes(self) -> bool:
+        """Bring the workspace to the chosen model's classes; False when the analyst declines the map.
+
+        A workspace with nothing yet takes the model's table; one with ground
+        truth in another table gets a class map the analyst confirms
+        (`confirm_map`); corrections in another table are refused with a
+        message (seggui.core.model_classes).
+        """
+        from seggui.core.model_classes import plan_switch
+
+        s = self.session
+        assert s.workspace is not None and self.card is not None
+        table = self.card.classes  # raises for a card whose classes do not fit its outputs
+        switch = plan_switch(s.workspace, table)
+        if switch is None:
+            return True
+        cmap = None
+        if switch.suggested is not None:
+            cmap = self.confirm_map(switch.suggested)
+            if cmap is None:
+                s.log.info(f"not run: {self.card.name} predicts {table.name} classes and the class map "
+                           "was not confirmed")
+                return False
+        s.adopt_classes(switch, cmap)
+        s.log.info(f"workspace now uses the classes of model {self.card.name} ({table.name})")
+        return True
 
     def _plan(self, ids: list[str], resume: bool) -> tuple[list[tuple[str, Path]], list[VideoRun], int]:
         """(pictures, drive runs with frame indices, frames skipped as already done by this model)."""

@@ -17,6 +17,7 @@ from seggui import __version__
 from seggui.core.errors import SegguiError
 from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
+from seggui.ui.class_map_dialog import ClassMapDialog
 from seggui.ui.class_panel import ClassPanel
 from seggui.ui.drive_plot import DrivePlot
 from seggui.ui.editing import EditController
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self.log, store_dir, parent=self)
         self.runner = JobRunner(self)
         self.inference = Inference(self.session, self.runner, self)
+        self.inference.confirm_map = lambda suggested: ClassMapDialog.ask(suggested, self)
         self.view = ViewPanel(self.session)
         self.frames = FrameBrowser(self.session)
         self.classes = ClassPanel(self.session)
@@ -141,8 +143,12 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1366, 768)
+        else:  # a first start fills most of the screen it opens on, whatever its size
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            if screen is not None and screen.width() > 0:
+                self.resize(max(1024, int(screen.width() * 0.92)), max(700, int(screen.height() * 0.92)))
+            else:
+                self.resize(1366, 768)
         if state is not None:
             self.restoreState(state)
 
@@ -219,11 +225,30 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ work
     def run_model(self, scope: str) -> bool:
+        self.editing.finish()  # the stroke being painted reaches the disk before the run reads masks
         try:
             return self.inference.run(scope)
         except SegguiError as exc:
             self.log.report(exc)
             return False
+
+    def class_map_dialog(self) -> bool:
+        """Model ▸ Class map…: edit which model class each ground-truth class counts as."""
+        ws = self.session.workspace
+        if ws is None or ws.class_map is None:
+            self.log.info("no class map here: the ground truth uses the workspace's own classes. A map is "
+                          "asked for when a model of other classes runs on ground truth (Model ▸ Run)")
+            return False
+        cmap = ClassMapDialog.ask(ws.class_map, self)
+        if cmap is None:
+            return False
+        self.editing.finish()
+        try:
+            self.session.set_class_map(cmap)
+        except SegguiError as exc:
+            self.log.report(exc)
+            return False
+        return True
 
     def show_retrain(self) -> None:
         self.retrain_dock.show()

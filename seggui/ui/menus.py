@@ -93,6 +93,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "run_range": _action(win, "Run on &part of this drive…", lambda: drive_run.run_range_dialog(win),
                              "Ctrl+Alt+Shift+R",
                              "Predict a frame range (marked with I / O, or typed); done frames are skipped"),
+        "class_map": _action(win, "Class &map…", win.class_map_dialog, None,
+                             "Which model class each ground-truth class counts as (metrics, areas, reports)"),
         "retrain": _action(win, "Re&train on corrections…", win.show_retrain, None,
                            "Fine-tune the model on corrected frames, compare, promote or roll back"),
         "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
@@ -131,7 +133,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addSeparator()
     m.addActions([a["run"], a["run_all"], a["run_drive"], a["run_range"], a["cancel"]])
     m.addSeparator()
-    m.addAction(a["retrain"])
+    m.addActions([a["class_map"], a["retrain"]])
 
     tb = QToolBar("Main")
     tb.setObjectName("main_toolbar")

@@ -90,6 +90,9 @@ class RetrainPanel(QWidget):
         self.promote_button.setToolTip("Use the new model and re-predict the frames not yet corrected")
         self.versions = QComboBox()
         self.rollback_button = QPushButton("Roll back")
+        self.repredict_button = QPushButton("Re-predict")
+        self.repredict_button.setToolTip("Predict the frames not yet corrected again with the model in use")
+        self.repredict_button.setVisible(False)
         top = QHBoxLayout()
         for w in (self.retrain_button, self.advanced_button, self.cancel_button):
             top.addWidget(w)
@@ -97,6 +100,7 @@ class RetrainPanel(QWidget):
         bottom.addWidget(self.promote_button)
         bottom.addWidget(self.versions, 1)
         bottom.addWidget(self.rollback_button)
+        bottom.addWidget(self.repredict_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
@@ -111,6 +115,8 @@ class RetrainPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.promote_button.clicked.connect(self.promote)
         self.rollback_button.clicked.connect(self.rollback)
+        self.repredict_button.clicked.connect(self.repredict)
+        session.framesChanged.connect(self._ready_text)
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
@@ -125,6 +131,10 @@ class RetrainPanel(QWidget):
         dialog = AdvancedDialog(self.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.settings.update(dialog.values())
+            ws = self.session.workspace
+            if ws is not None:  # kept with the workspace: the next retrain here starts from them
+                ws.settings["retrain"] = {k: v for k, v in self.settings.items() if v != DEFAULTS.get(k)}
+                ws.save()
             base = base_text(self.settings)
             self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames"
                                            + (f", mixed with the {base}" if base else ""))
@@ -142,6 +152,14 @@ class RetrainPanel(QWidget):
             return self._refuse("open a workspace with corrected frames first")
         if self.before_start is not None:
             self.before_start()  # the stroke being painted is a correction too
+        if not ws.model:
+            card = self.picker.inference.card
+            if card is None:
+                return self._refuse("no model in use here: choose one in the toolbar's model box and run it "
+                                    "(Model ▸ Run, Ctrl+R), then retrain")
+            from seggui.ui.inference import model_ref
+
+            ws.set_model(model_ref(card))  # the model shown in the toolbar is the one in use
         try:
             plan = plan_retrain(ws, device=self.device, **self.settings)
         except SegguiError as exc:
@@ -185,9 +203,9 @@ class RetrainPanel(QWidget):
             return self._refuse(str(exc), "failed")
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
-        todo = ws.frames_with_status(FrameStatus.NONE, FrameStatus.PREDICTED)
-        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames "
-                      "not yet corrected")
+        todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
+        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames the "
+                      f"previous model had predicted and nobody corrected")
         self.stage = "repredict"
         try:
             started = self.picker.inference.run("frames", todo)
@@ -215,7 +233,27 @@ class RetrainPanel(QWidget):
         self.picker.open_card(version_card_path(ws, entry["card"]))
         self.log.info(f"rolled back to {entry['ref']} ({entry['label']})")
         self._fill_versions()
+        todo = ws.frames_with_status(FrameStatus.PREDICTED)
+        self.status.setText(f"{entry['ref']} is the model in use again. The {len(todo)} uncorrected "
+                            "predictions were made by the model you left: re-predict them to match.")
+        self.repredict_button.setText(f"Re-predict {len(todo)} frames")
+        self.repredict_button.setVisible(bool(todo))
+        self._say("")
+        self.result, self.comparison = None, None
+        self._end("rolled back")
         return True
+
+    def repredict(self) -> bool:
+        """Predict the uncorrected frames again with the model in use (offered after a roll back)."""
+        ws = self.session.workspace
+        if ws is None or self.runner.is_running():
+            return False
+        todo = ws.frames_with_status(FrameStatus.PREDICTED)
+        self.repredict_button.setVisible(False)
+        try:
+            return self.picker.inference.run("frames", todo)
+        except SegguiError as exc:
+            return self._refuse(str(exc), "failed")
 
     # -------------------------------------------------------- job signals
     def _on_progress(self, p: Progress) -> None:
@@ -250,11 +288,16 @@ class RetrainPanel(QWidget):
             self.comparison = result
             self._show_comparison(result)
             d = result.miou_delta
-            self.status.setText(f"{result.new_ref} vs {result.old_ref} on {len(result.frames)} frames: "
+            self.status.setText(f"{result.new_ref} vs {result.old_ref}: "
                                 f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
                                 + (f" ({d:+.3f})" if d is not None else "")
+                                + f", measured on {result.rests_on()}"
                                 + (f"; trained with {Path(result.base['root']).name} mixed in"
                                    if result.base else ""))
+            weak = result.weaknesses()
+            if weak:
+                self._say("\n".join(weak), error=True)
+            self._curves()
             self._end("compared")
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result
@@ -326,7 +369,15 @@ class RetrainPanel(QWidget):
             self.chart_slot.deleteLater()
         self.plot.clear()
         xs = [float(e["epoch"]) for e in self.epochs]
-        for key, name, color in (("train_loss", "loss", (200, 60, 40)), ("miou", "val mIoU", (40, 90, 200))):
+        cmp = self.comparison
+        if cmp is not None and xs:  # the table's figures, so chart and table say the same
+            for value, name, color in ((cmp.old_miou, "current model mIoU (table)", (120, 120, 120)),
+                                       (cmp.new_miou, "new model mIoU (table)", (20, 150, 60))):
+                if value is not None:
+                    self.plot.plot([0.0, max(xs)], [value, value], name=name,
+                                   pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+        for key, name, color in (("train_loss", "loss", (200, 60, 40)),
+                                 ("miou", "val mIoU while training (crops)", (40, 90, 200))):
             pts = [(x, float(e[key])) for x, e in zip(xs, self.epochs, strict=True) if e.get(key) is not None]
             if pts:
                 self.plot.plot([a for a, _b in pts], [b for _a, b in pts], name=name,
@@ -343,8 +394,21 @@ class RetrainPanel(QWidget):
         self._buttons()
 
     def _on_opened(self) -> None:
+        ws = self.session.workspace
+        self.settings = {**DEFAULTS, **((ws.settings.get("retrain") or {}) if ws is not None else {})}
+        self.repredict_button.setVisible(False)
         if self.stage is None:
             self._fill_versions()
+            self._ready_text()
+
+    def _ready_text(self) -> None:
+        """Say what a retrain would learn from, while nothing is running or shown."""
+        ws = self.session.workspace
+        if self.stage is not None or self.result is not None or ws is None:
+            return
+        n = len(ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED))
+        self.status.setText(f"{n} corrected or reviewed frames: ready to retrain." if n
+                            else "Correct some masks, then retrain.")
 
     def _refuse(self, text: str, how: str = "refused") -> bool:
         self.log.error(text)

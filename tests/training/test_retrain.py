@@ -300,8 +300,8 @@ def test_split_keeps_validation_away_from_neighbouring_training_frames(tmp_path:
     train, val, source, problems = split_frames(ws)
     # 25 lies 6 frames from the corrected 19: left out; 29 lies 10 away: it validates
     assert source == "ground truth" and val == ["d_029", "d_035"]
-    assert "d_005" not in train and len(train) == 19
-    assert any("2 ground-truth frames" in p and "left out of validation" in p for p in problems)
+    assert "d_005" in train and len(train) == 20  # a corrected frame is trained on, ground truth or not
+    assert any("1 ground-truth frames" in p and "left out of validation" in p for p in problems)
 
     # no ground truth: a held-out share, whole runs of DRIVE_BLOCK frames on one side
     ws2 = Workspace.create(tmp_path / "ws2", "camvid-11")

@@ -96,9 +96,14 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert panel.comparison.to_dict()["rows"] == d["rows"]
     assert window.session.workspace.model == str(card)  # nothing switches before Promote
 
-    # promote, and paint a frame that is due for re-predicting while the re-predict runs
+    # the current model predicts the ground-truth frames (Promote re-predicts what it predicted)
     s = window.session
     truth_frames = sorted(s.workspace.frames)[4:]
+    with qtbot.waitSignal(window.runner.finished, timeout=90000):
+        assert window.inference.run("frames", truth_frames)
+    assert s.record(truth_frames[1]).model == "tiny-camvid@1"
+
+    # promote, and paint a frame that is due for re-predicting while the re-predict runs
     s.set_frame(truth_frames[0])
     window.editing.set_tool("brush")
     canvas = window.view.canvas
