@@ -19,7 +19,8 @@ from seggui.core.workspace import FrameStatus, Workspace
 
 def _table(name: str, names: list[str], ignore: int | None = None) -> ClassTable:
     return ClassTable.from_dict({"name": name, "ignore_index": ignore, "classes": [
-        {"id": i, "name": n, "color": [i * 9 % 256, i * 40 % 256, i * 70 % 256]} for i, n in enumerate(names)]})
+        {"id": i, "name": n, "color": [i * 9 % 256, i * 40 % 256, i * 70 % 256]}
+        for i, n in enumerate(names)]})
 
 
 GT = _table("uav", ["Background", "Vehicle", "Parking Area - Commercial", "Road/Highway", "Unlabelled"], 4)

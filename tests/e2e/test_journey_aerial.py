@@ -75,12 +75,14 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     with qtbot.waitSignal(win.runner.finished, timeout=180000):
         trigger(win, "run")
     assert answered == ["answered"], answered
-    assert seen == {"Parking Area - Commercial": "parking", "Vehicle": "background", "Background": "background"}
+    assert seen == {"Parking Area - Commercial": "parking", "Vehicle": "background",
+                    "Background": "background"}
     ws = s.workspace
     assert ws.classes.name == "parking-2" and ws.model and Path(ws.model).name == "parking-demo"
 
     # the parking IoU the Metrics panel shows is `seggui eval --map` on the same files
-    qtbot.waitUntil(lambda: win.metrics.metrics is not None and PARKING in win.metrics.metrics.ids, timeout=20000)
+    qtbot.waitUntil(lambda: win.metrics.metrics is not None and PARKING in win.metrics.metrics.ids,
+                    timeout=20000)
     shown = win.metrics.value(PARKING, "iou")
     pred, gt = tmp_path / "eval" / "pred", tmp_path / "eval" / "gt"
     pred.mkdir(parents=True)
