@@ -120,6 +120,20 @@ def write_color_mask(path: str | Path, mask: np.ndarray, table: ClassTable) -> P
     return atomic_write_bytes(path, encode_png(index_to_color(mask, table), path))
 
 
+def check_mask_size(mask: np.ndarray, size: tuple[int, ...], path: str | Path | None = None,
+                    picture: str | None = None) -> None:
+    """Refuse a mask whose size is not its picture's (`size`: the picture's (h, w), `image.shape[:2]`).
+
+    The one check of mask against picture, so every reader (the window, training,
+    reports) says it the same way: BadInputError naming the mask file and both sizes.
+    """
+    h, w = int(size[0]), int(size[1])
+    if tuple(mask.shape) != (h, w):
+        name = f"picture {picture}" if picture else "the picture"
+        got = f"{mask.shape[1]}x{mask.shape[0]}" if mask.ndim >= 2 else f"of shape {mask.shape}"
+        raise BadInputError(path, f"mask is {got} but {name} is {w}x{h}")
+
+
 def overlay(
     image: np.ndarray,
     mask: np.ndarray,
@@ -131,11 +145,7 @@ def overlay(
 
     Pixels of the ignore index and of `hidden` classes show the picture alone.
     """
-    if image.shape[:2] != mask.shape:
-        raise BadInputError(
-            None, f"mask size {mask.shape[1]}x{mask.shape[0]} differs from the picture "
-            f"{image.shape[1]}x{image.shape[0]}"
-        )
+    check_mask_size(mask, image.shape[:2])
     colors = index_to_color(mask, table)
     blend = np.ones(max(table.size, int(mask.max(initial=0)) + 1), bool)
     for cid in hidden:

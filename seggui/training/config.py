@@ -119,6 +119,7 @@ class TrainConfig:
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32
     base: BaseConfig | None = None  # a base dataset mixed into training (retraining without forgetting)
+    version: int | None = None  # new card's version (a retrain claims it with its folder); None: parent's + 1
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -162,6 +163,8 @@ class TrainConfig:
             problems.append("lr must be a positive number")
         if not 0 < self.warmup < 1:
             problems.append("warmup must lie strictly between 0 and 1")
+        if self.version is not None and (not isinstance(self.version, int) or self.version < 1):
+            problems.append("version must be a positive integer")
         if self.workers < 0:
             problems.append("workers must be >= 0")
         if not 0 <= self.data.val_fraction < 1:

@@ -166,7 +166,7 @@ class _Run:
             notes.append(f"{self.arch} has no separate encoder; freeze_encoder_epochs ignored")
         if cfg.resume:
             self._load(load_checkpoint(self.run_dir / "last.pt"))
-        self.version = self.parent.version + 1 if self.parent else 1
+        self.version = cfg.version or (self.parent.version + 1 if self.parent else 1)
         self.name = cfg.name or (self.parent.name if self.parent else self.out.name)
         self.dataset = {
             "layout": cfg.data.layout, "root": cfg.data.root, "val": split.val_source,

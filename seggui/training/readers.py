@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from seggui.core.classes import ClassTable
-from seggui.core.errors import BadInputError
 from seggui.core.images import read_image
-from seggui.core.masks import read_mask
+from seggui.core.masks import check_mask_size, read_mask
 from seggui.training.layouts import MASK_KITTI, MASK_LABELS, Sample
 
 
@@ -61,10 +60,5 @@ def read_sample(
     """(RGB uint8 picture, index mask) of one pair; sizes must agree."""
     image = read_image(sample.image)
     mask = read_sample_mask(sample, table, ignore)
-    if image.shape[:2] != mask.shape:
-        raise BadInputError(
-            sample.mask,
-            f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {sample.image.name} is "
-            f"{image.shape[1]}x{image.shape[0]}",
-        )
+    check_mask_size(mask, image.shape[:2], sample.mask, sample.image.name)
     return image, mask

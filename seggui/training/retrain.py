@@ -44,6 +44,7 @@ from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, 
 from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
 from seggui.training.versions import claim_version_dir
+from seggui.training.versions import claim_version_dir
 
 DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
 DEFAULT_LR = 1e-3  # see plan_retrain: 1e-4 did not move a model across a real change of domain

@@ -34,6 +34,24 @@ def next_version_dir(base: Path, name: str) -> tuple[Path, int]:
     return base / f"{name}-v{n}", n
 
 
+def claim_version_dir(base: Path, name: str, first: int) -> tuple[Path, int]:
+    """Create ``base/name-vN`` for the first N >= `first` not taken, and return it with N.
+
+    The exclusive mkdir is the claim: of two processes asking at once, one
+    gets N and the other N+1, so every card's version number is its own.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    n = first
+    while True:
+        folder = base / f"{name}-v{n}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        return folder, n
+
+
 def choose_out_dir(out: str | Path | None, parent: ModelCard | None, resume: bool) -> Path:
     """Where the new card goes; refuses to overwrite any existing card.
 

@@ -33,7 +33,7 @@ from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.images import read_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.mask_kind import MaskKind
-from seggui.core.masks import read_mask
+from seggui.core.masks import check_mask_size, read_mask
 from seggui.core.media import Source
 from seggui.core.opening import Notes, Opened, Opener, import_truth_folder
 from seggui.core.report import parking_class
@@ -149,10 +149,8 @@ class Session(QObject):
         path = Path(path)
         mask = read_mask(path, ws.gt_classes)  # the file keeps its own table; reads map it
         image = self.image(frame_id)
-        if image is not None and image.shape[:2] != mask.shape:
-            raise BadInputError(
-                path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {frame_id} is "
-                f"{image.shape[1]}x{image.shape[0]}")
+        if image is not None:
+            check_mask_size(mask, image.shape[:2], path, frame_id)
         ws.write_mask(frame_id, MaskKind.GROUND_TRUTH, mask)  # the workspace tells the views
 
     # ------------------------------------------------------------- frames
@@ -265,10 +263,9 @@ class Session(QObject):
             else:
                 mask = ws.read_mask(fid, kind)
             image = self.image(fid)
-            if mask is not None and image is not None and mask.shape != image.shape[:2]:
+            if mask is not None and image is not None:
                 where = ws.mask_path(fid, "corrected" if kind == "current" else kind)
-                raise BadInputError(where, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture "
-                                    f"{fid} is {image.shape[1]}x{image.shape[0]}")
+                check_mask_size(mask, image.shape[:2], where, fid)
             return mask
 
         return self._cached((fid, kind), load)

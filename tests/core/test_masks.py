@@ -102,7 +102,7 @@ def test_overlay_blends_only_visible_scored_classes() -> None:
     assert np.allclose(out[0, 0], (100 + car) / 2, atol=1)
     assert (out[:, 2] == 100).all()  # ignore index: picture only
     assert (out[:, 3] == 100).all()  # hidden class
-    with pytest.raises(BadInputError, match="differs"):
+    with pytest.raises(BadInputError, match="but the picture is"):
         overlay(img, mask[:2], table)
 
 
@@ -111,3 +111,16 @@ def test_read_image_is_rgb(tmp_path: Path) -> None:
     rgb[..., 0] = 255
     cv2.imwrite(str(tmp_path / "red.png"), rgb[..., ::-1])
     assert (read_image(tmp_path / "red.png")[..., 0] == 255).all()
+
+
+def test_one_size_check_names_the_mask_file_and_both_sizes(tmp_path: Path) -> None:
+    """check_mask_size is the one mask-versus-picture check (window, training, overlay)."""
+    from seggui.core.masks import check_mask_size
+
+    mask = np.zeros((10, 12), np.uint8)
+    check_mask_size(mask, (10, 12, 3))  # an RGB picture's shape works as its size
+    with pytest.raises(BadInputError, match=r"mask is 12x10 but picture 0001 is 13x10") as err:
+        check_mask_size(mask, (10, 13), tmp_path / "0001.png", "0001")
+    assert err.value.path == tmp_path / "0001.png"
+    with pytest.raises(BadInputError, match=r"mask is 12x10 but the picture is 12x11"):
+        overlay(np.zeros((11, 12, 3), np.uint8), mask, load_classes("aerial-parking-6"))
