@@ -67,15 +67,18 @@ def _overrides(items: list[str]) -> dict:
 
 def _list(ws) -> int:  # noqa: ANN001
     from seggui.training.retrain_versions import list_versions, version_card_path
+    from seggui.training.versions import unfinished_version_dirs
 
     versions = list_versions(ws)
     if not versions:
         print(f"no versions listed yet; current model: {ws.model}")
-        return 0
     current = ws.model
     for v in versions:
         mark = "*" if current and str(version_card_path(ws, v["card"]).resolve()) == current else " "
         print(f"{mark} {v['ref']:<24} {v['label']:<24} {v['card']}")
+    for folder in unfinished_version_dirs(ws.models_dir):  # left by a killed run: say what they are
+        print(f"! {'(failed)':<24} {folder.name:<24} unfinished run, no model card: not a version "
+              "(safe to delete)")
     return 0
 
 

@@ -43,8 +43,7 @@ from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, resolve_layout
 from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
-from seggui.training.versions import claim_version_dir
-from seggui.training.versions import claim_version_dir
+from seggui.training.versions import claim_version_dir, discard_unfinished
 
 DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
 DEFAULT_LR = 1e-3  # see plan_retrain: 1e-4 did not move a model across a real change of domain
@@ -445,5 +444,6 @@ class RetrainProcess:
 
 def retrain_job(plan: RetrainPlan, token: CancelToken | None = None,
                 env: dict[str, str] | None = None) -> Job[RetrainResult]:
-    """Run a planned retrain in its own process (see RetrainProcess.job)."""
-    return (yield from RetrainProcess(plan.config_path, env=env).job(token))
+    """Run a planned retrain in its own process (see RetrainProcess.job); a failed run leaves no folder."""
+    with discard_unfinished(plan.out):
+        return (yield from RetrainProcess(plan.config_path, env=env).job(token))

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from seggui.engine.card import CARD_FILE, InputSpec, ModelCard
 
 WEIGHTS_FILE = "weights.safetensors"
 RUN_DIR = "train"  # checkpoints and metrics of the run, inside the card folder
+_VERSIONED = re.compile(r".+-v\d+")
 
 
 def next_version_dir(base: Path, name: str) -> tuple[Path, int]:
@@ -50,6 +55,30 @@ def claim_version_dir(base: Path, name: str, first: int) -> tuple[Path, int]:
             n += 1
             continue
         return folder, n
+
+
+@contextmanager
+def discard_unfinished(folder: Path) -> Iterator[None]:
+    """Remove a claimed ``models/name-vN`` folder when the block inside fails, is cancelled or is left.
+
+    A retrain that does not finish is never listed as a version, so its
+    folder (the snapshot of the corrections, a partial card) would only sit
+    there unexplained; a killed process cannot clean up, which is why
+    `unfinished_version_dirs` finds what such a run left.
+    """
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def unfinished_version_dirs(base: Path) -> list[Path]:
+    """``base/name-vN`` folders without a model card: runs that were killed before they finished."""
+    if not base.is_dir():
+        return []
+    return sorted(d for d in base.iterdir()
+                  if d.is_dir() and _VERSIONED.fullmatch(d.name) and not (d / CARD_FILE).exists())
 
 
 def choose_out_dir(out: str | Path | None, parent: ModelCard | None, resume: bool) -> Path:
