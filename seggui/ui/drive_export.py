@@ -11,14 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.jobs import CancelToken, Job
-from seggui.core.overlay_video import write_overlay_video
+from seggui.core.overlay_video import OverlayVideo, write_overlay_video
 from seggui.core.report import build_report
 from seggui.core.report_formats import write_report
-from seggui.core.workspace import Workspace
+from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
@@ -34,8 +35,10 @@ def _drive(session: Session) -> tuple[Any, str]:
     return src, session.record(session.current).drive or ""
 
 
-def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, alpha: float = 0.5) -> bool:
-    """Start writing the current drive with its masks blended in (mp4 or avi, by suffix)."""
+def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, alpha: float = 0.5,
+                         frames: range | None = None) -> bool:
+    """Start writing the current drive's `frames` (source indices; default: those holding a mask, first
+    to last, else all) with their masks blended in, a legend and the frame number (mp4 H.264 or avi)."""
     src, _ref = _drive(session)
     ws = session.workspace
     assert ws is not None
@@ -45,8 +48,19 @@ def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, a
         fid = src.name(i)
         return ws.current_mask(fid) if fid in ws.frames else None
 
-    return runner.start(f"Overlay video {Path(out).name}",
-                        lambda token: write_overlay_video(src, mask_of, table, out, alpha=alpha, token=token))
+    if frames is None:
+        held = [i for i in range(len(src)) if (fid := src.name(i)) in ws.frames
+                and ws.frames[fid].status != FrameStatus.NONE]
+        frames = range(held[0], held[-1] + 1) if held else src.span()
+    started = runner.start(f"Overlay video {Path(out).name}", lambda token: write_overlay_video(
+        src, mask_of, table, out, alpha=alpha, token=token, frames=frames))
+    if started:
+        def said(result: Any) -> None:
+            if isinstance(result, OverlayVideo):
+                session.log.info(f"wrote {result.describe()}")
+
+        runner.finished.connect(said, Qt.ConnectionType.SingleShotConnection)
+    return started
 
 
 def area_csv_job(ws: Workspace, ref: str, out: str | Path, token: CancelToken) -> Job[Path]:
@@ -73,12 +87,20 @@ def _ask(win: MainWindow, title: str, name: str, filt: str) -> str:
 
 
 def overlay_video_dialog(win: MainWindow) -> None:
+    """The overlay video of the range marked with I / O, else of the frames that hold a mask."""
     path = _ask(win, "Export the overlay video", "overlay.mp4", "Videos (*.mp4 *.avi)")
-    if path:
-        try:
-            export_overlay_video(win.session, win.runner, path, win.view.opacity.value() / 100)
-        except SegguiError as exc:
-            win.log.report(exc)
+    if not path:
+        return
+    tl = win.timeline
+    frames = None
+    if tl.has_marks():
+        first, last = tl.marked_range()  # type: ignore[misc]
+        frames = range(first, last + 1)
+    win.editing.finish()  # the stroke being painted is in the video
+    try:
+        export_overlay_video(win.session, win.runner, path, win.view.opacity.value() / 100, frames)
+    except SegguiError as exc:
+        win.log.report(exc)
 
 
 def area_csv_dialog(win: MainWindow) -> None:
