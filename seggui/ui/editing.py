@@ -37,7 +37,7 @@ from seggui.core.editing import (
 )
 from seggui.core.editing import unlabelled_value as table_unlabelled
 from seggui.core.errors import SegguiError
-from seggui.core.errorview import error_rgba, label_rgba
+from seggui.core.errorview import view_rgba
 from seggui.core.workspace import FrameStatus
 from seggui.ui.canvas_tools import FillTool, NavigateTool, PaintTool, PickerTool, PolygonTool
 from seggui.ui.save_worker import SaveWorker
@@ -493,13 +493,12 @@ class EditController(QObject):
         x, y, w, h = dirty
         labels = editor.labels[y:y + h, x:x + w]
         view = self.view.view
-        if view == "prediction":
-            rgba = label_rgba(labels, s.classes, s.hidden)
-        elif view == "errors" and editor.live.gt is not None and s.active_class is not None:
-            gt = editor.live.gt[y:y + h, x:x + w]
-            rgba = error_rgba(labels, gt, s.active_class, s.classes.ignore_index)
-        else:
+        if view not in ("prediction", "errors"):
             return  # the ground-truth and picture views do not show the edited mask
+        gt = editor.live.gt[y:y + h, x:x + w] if editor.live.gt is not None else None
+        rgba = view_rgba(view, labels, gt, s.classes, s.hidden, s.active_class)
+        if rgba is None:
+            return
         if not self.canvas.has_overlay():
             self.view.refresh_layer()
         else:

@@ -158,3 +158,53 @@ def test_class_ids_beyond_the_table_limit_are_refused(tmp_path: Path,
                str(tmp_path / "big.json"), "-q"])
     err = capsys.readouterr().err
     assert rc == 2 and "big.json" in err and "id 4096" in err
+
+
+def test_report_skips_a_bomb_mask_and_quotes_formula_names(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from seggui.core.workspace import Workspace
+
+    (tmp_path / "classes.json").write_text(json.dumps(CLASSES))
+    ws = Workspace.create(tmp_path / "ws", str(tmp_path / "classes.json"), gsd=0.1)
+    for name in ("a", "b"):
+        pic = tmp_path / "pics" / f"{name}.png"
+        pic.parent.mkdir(exist_ok=True)
+        cv2.imwrite(str(pic), np.zeros((20, 30, 3), np.uint8))
+        ws.add_image(pic)
+        ws.write_mask(name, "predicted", np.ones((20, 30), np.uint8))
+    ws.save()
+    png_bomb(ws.mask_path("b", "predicted"), 60000, 60000)
+    out = tmp_path / "r.csv"
+    rc = main(["report", str(ws.root), "--format", "csv", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0 and "not measured: b" in err and "60000x60000" in err
+    rows = list(csv.reader(out.open()))
+    assert [r[0] for r in rows[1:]] == ["a", "TOTAL"]
+    assert any(c.startswith("'=HYPERLINK") for c in rows[0]) and not any(c.startswith("=") for c in rows[0])
+
+
+def test_fuzzed_picture_headers_give_a_picture_or_a_clear_error(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    ok, buf = cv2.imencode(".png", np.zeros((8, 8), np.uint8))
+    png = bytearray(buf.tobytes())
+    ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+    jpg = bytearray(buf.tobytes())
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(which=st.sampled_from(["png", "jpg"]), pos=st.integers(0, 40),
+           value=st.binary(min_size=1, max_size=4))
+    def check(which: str, pos: int, value: bytes) -> None:
+        data = bytearray(png if which == "png" else jpg)
+        data[pos:pos + len(value)] = value
+        path = tmp_path / f"f.{which}"
+        path.write_bytes(bytes(data))
+        try:
+            arr = read_image(path)
+        except BadInputError as exc:
+            assert exc.path == path and exc.problem
+        else:
+            assert arr.ndim == 3 and arr.shape[2] == 3 and arr.size <= max_pixels() * 3
+
+    check()
