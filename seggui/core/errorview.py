@@ -115,3 +115,22 @@ def label_rgba(mask: np.ndarray, table: ClassTable, hidden: Iterable[int] = ()) 
     out[..., :3] = rgb
     out[..., 3] = alpha[mask]
     return out
+
+
+def view_rgba(view: str, current: np.ndarray | None, truth: np.ndarray | None, table: ClassTable,
+              hidden: Iterable[int] = (), class_id: int | None = None) -> np.ndarray | None:
+    """The RGBA layer a view of the window shows, for a whole mask or a patch of one (None: nothing).
+
+    The one mapping from a view's name to its layer, shared by the view panel
+    (whole frames) and the editor (the rectangle a stroke changed), so the two
+    cannot drift: "prediction" paints the current mask (the correction being
+    made, else the prediction), "ground_truth" the ground truth, "errors" the
+    FP/FN of `class_id` (current against truth); other views paint nothing.
+    """
+    if view == "prediction":
+        return None if current is None else label_rgba(current, table, hidden)
+    if view == "ground_truth":
+        return None if truth is None else label_rgba(truth, table, hidden)
+    if view == "errors" and current is not None and truth is not None and class_id is not None:
+        return error_rgba(current, truth, class_id, table.ignore_index)
+    return None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from seggui.core.errors import BadInputError
-from seggui.core.errorview import FN_COLOR, FP_COLOR, TP_COLOR, error_rgba, label_rgba
+from seggui.core.errorview import FN_COLOR, FP_COLOR, TP_COLOR, view_rgba
 from seggui.ui.canvas import Canvas
 from seggui.ui.session import Session
 
@@ -152,12 +152,12 @@ class ViewPanel(QWidget):
             if pred is None:
                 hint = "No prediction for this picture yet: choose a model and Run (Ctrl+R)."
             else:
-                layer = label_rgba(pred, table, s.hidden)
+                layer = view_rgba(view, pred, gt, table, s.hidden)
         elif view == "ground_truth":
             if gt is None:
                 hint = "No ground truth for this picture: File ▸ Open ground truth…"
             else:
-                layer = label_rgba(gt, table, s.hidden)
+                layer = view_rgba(view, pred, gt, table, s.hidden)
         elif view == "errors":
             if pred is None or gt is None:
                 hint = "The error view needs both a prediction and ground truth for this picture."
@@ -165,7 +165,7 @@ class ViewPanel(QWidget):
                 hint = "Choose a class in the Classes panel."
             else:
                 try:
-                    layer = error_rgba(pred, gt, s.active_class, table.ignore_index)
+                    layer = view_rgba(view, pred, gt, table, s.hidden, s.active_class)
                 except BadInputError as exc:
                     s.log.report(exc)
                 hint = (

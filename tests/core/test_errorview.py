@@ -65,3 +65,32 @@ def test_label_rgba_hides_ignore_and_hidden_classes() -> None:
     assert rgba[0, 2, 3] == 0  # ignore index
     assert (rgba[1, :2, 3] == 0).all()  # hidden class
     assert rgba[1, 2, 3] == 255
+
+
+def test_view_rgba_is_the_one_view_to_layer_mapping_for_frames_and_patches() -> None:
+    """The view panel (whole frame) and the editor (a stroke's rectangle) paint the same pixels."""
+    from seggui.core.errorview import view_rgba
+
+    table = load_classes("camvid-11")
+    rng = np.random.default_rng(3)
+    cur = rng.integers(0, 12, (20, 30)).astype(np.uint8)
+    truth = rng.integers(0, 12, (20, 30)).astype(np.uint8)
+    hidden = {2}
+    assert np.array_equal(view_rgba("prediction", cur, truth, table, hidden), label_rgba(cur, table, hidden))
+    assert np.array_equal(view_rgba("ground_truth", cur, truth, table, hidden),
+                          label_rgba(truth, table, hidden))
+    assert np.array_equal(view_rgba("errors", cur, truth, table, hidden, 4),
+                          error_rgba(cur, truth, 4, table.ignore_index))
+    # nothing to show: no mask, no class chosen, or a view without a mask layer
+    assert view_rgba("prediction", None, truth, table) is None
+    assert view_rgba("ground_truth", cur, None, table) is None
+    assert view_rgba("errors", cur, truth, table) is None
+    assert view_rgba("errors", cur, None, table, class_id=4) is None
+    assert view_rgba("picture", cur, truth, table, class_id=4) is None
+    # a patch's layer is the whole layer's window, for every view
+    y, x, h, w = 5, 7, 6, 9
+    for view in ("prediction", "ground_truth", "errors"):
+        whole = view_rgba(view, cur, truth, table, hidden, 4)
+        patch = view_rgba(view, cur[y:y + h, x:x + w], truth[y:y + h, x:x + w], table, hidden, 4)
+        assert whole is not None and patch is not None
+        assert np.array_equal(patch, whole[y:y + h, x:x + w])
