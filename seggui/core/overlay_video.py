@@ -60,7 +60,7 @@ class _Writer:
             try:
                 import av
             except ImportError:
-                av = None
+                av = None  # type: ignore[assignment]
             if av is not None:
                 self._av = av.open(str(path), mode="w", format="mp4")
                 rate = Fraction(fps).limit_denominator(1001)

@@ -140,7 +140,7 @@ class Workspace(WorkspaceState):
             raise BadInputError(path, f"not a {FORMAT} file")
         check_workspace(data, path)  # wrong types are named here, never a traceback further on
         classes = data.get("classes")
-        table = workspace_classes(classes, path)
+        table = workspace_classes(classes, path)  # type: ignore[arg-type]  # check_workspace: present
         gsd = data.get("gsd")
         frames = {}
         for fid, rec in (data.get("frames") or {}).items():

@@ -148,7 +148,7 @@ def evaluate_card(ws: Workspace, card: ModelCard | str | Path, frame_ids: list[s
             kind = truth_mask_kind(ws, fid)
             truth = ws.read_mask(fid, kind)
             labels = predictor.predict(read_image(image), confidence=False).labels
-            cm.update(labels, truth, ws.mask_path(fid, kind))
+            cm.update(labels, truth, ws.mask_path(fid, kind))  # type: ignore[arg-type]  # truth_mask_kind: exists
             yield Progress(i + 1, len(frame_ids), f"{predictor.card.ref}: {fid}", item=fid)
     metrics = compute_metrics(cm, ws.classes)
     metrics.n_images = len(frame_ids)
