@@ -39,7 +39,7 @@ from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.images import is_image_file, list_images
 from seggui.core.mask_kind import MaskKind
-from seggui.core.masks import read_mask
+from seggui.core.masks import check_mask_size, read_mask
 from seggui.core.media import FolderSource, Source, is_video_file, open_source
 from seggui.core.media.sequences import ImageSequence, find_sequences
 from seggui.core.workspace import WORKSPACE_FILE, Workspace
@@ -77,12 +77,8 @@ def import_truth(ws: Workspace, folder: str | Path) -> tuple[list[str], list[str
                 mask = read_mask(path, ws.gt_classes)
                 img = ws.image_path(fid)
                 if img is not None:
-                    h, w = image_size(img)  # the header only: a drive has thousands of frames
-                    if mask.shape != (h, w):
-                        raise BadInputError(
-                            path, f"mask is {mask.shape[1]}x{mask.shape[0]} but picture {img.name} "
-                            f"is {w}x{h}",
-                        )
+                    # the header only: a drive has thousands of frames
+                    check_mask_size(mask, image_size(img), path, img.name)
             except BadInputError as exc:
                 problems.append(str(exc))
                 continue
