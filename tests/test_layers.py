@@ -13,14 +13,22 @@ HEAVY = ("torch", "torchvision", "onnxruntime", "onnx", "segmentation_models_pyt
          "albumentations", "timm")
 
 
-def _imports(path: Path) -> list[str]:
+def _imports(path: Path, root: Path = PKG.parent) -> list[str]:
+    """Absolute names of what a module imports; relative imports are resolved against its package."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = list(path.relative_to(root).with_suffix("").parts)[:-1]  # a module's or __init__'s package
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.extend(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.append(node.module)
+        elif isinstance(node, ast.ImportFrom):  # from .x import y, from .. import z
+            base = package[:len(package) - (node.level - 1)]
+            if node.module:
+                names.append(".".join([*base, node.module]))
+            else:
+                names.extend(".".join([*base, a.name]) for a in node.names)
     return names
 
 
@@ -69,3 +77,12 @@ def test_import_core_does_not_load_torch_or_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_relative_imports_are_resolved(tmp_path: Path) -> None:
+    """`from ..ui import x` in core is caught like `from seggui.ui import x` (import-linter checks it too)."""
+    mod = tmp_path / "seggui" / "core" / "sub" / "m.py"
+    mod.parent.mkdir(parents=True)
+    mod.write_text("from ...ui import canvas\nfrom .. import errors\nfrom .sibling import f\n",
+                   encoding="utf-8")
+    assert _imports(mod, tmp_path) == ["seggui.ui", "seggui.core.errors", "seggui.core.sub.sibling"]
