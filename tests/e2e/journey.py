@@ -108,3 +108,13 @@ def shortcut(qtbot, win: QWidget, key: str) -> None:  # noqa: ANN001
     combo = seq[0]
     win.activateWindow()
     qtbot.keyClick(win.view.canvas.viewport(), combo.key(), combo.keyboardModifiers())
+
+
+def drag(qtbot, canvas, points: list[tuple[float, float]]) -> None:  # noqa: ANN001
+    """A left-button drag on the canvas through picture points (a brush stroke)."""
+    vp = canvas.viewport()
+    pts = [canvas_point(canvas, x, y) for x, y in points]
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(vp, p)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pts[-1])
