@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run a model on a picture, folder, image sequence or video; write index masks",
         description="Writes OUT/masks/FRAME.png (index masks), optionally confidence PNGs, an overlay "
         "video, and OUT/areas.csv (per-frame area per class; m² when a GSD is known from --gsd or the "
-        "pictures' georeferencing). A stopped run resumes: frames already written are skipped.",
+        "pictures' georeferencing). A stopped run resumes: frames already written are skipped; OUT "
+        "records the model, and a run with another model there is refused unless --overwrite.",
     )
     p.add_argument("source", help="picture, folder of pictures, or video (mp4, avi, mkv, mov)")
     p.add_argument("--model", required=True,
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=int, default=0, help="first frame index")
     p.add_argument("--stop", type=int, help="stop before this frame index")
     p.add_argument("--no-resume", action="store_true", help="redo frames whose mask already exists")
+    p.add_argument("--overwrite", action="store_true",
+                   help="OUT holds another model's masks (or options'): remove them and redo every frame "
+                        "(without it such a folder is refused, so a resume never mixes two models)")
     p.set_defaults(func=run)
 
 
@@ -44,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from seggui.core.media import open_source
     from seggui.core.outputs import FolderOutputs
     from seggui.core.overlay_video import write_overlay_video
+    from seggui.core.run_record import claim_output
+    from seggui.engine.identity import run_identity
     from seggui.engine.pipeline import run_pipeline
     from seggui.engine.predictor import load_predictor
 
@@ -58,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     table = predictor.card.classes
     print(f"{predictor.card.ref} on {predictor.describe()}: {len(source)} frame(s) of {source.path}",
           file=sys.stderr)
+    claimed = claim_output(args.out, run_identity(predictor), args.overwrite)  # refuses another model's
+    if claimed == "overwrite":
+        print(f"--overwrite: removed the earlier model's masks from {args.out}", file=sys.stderr)
     outputs = FolderOutputs(args.out, table, args.confidence)
     with predictor:
         result = run_with_progress(

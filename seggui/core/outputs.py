@@ -45,14 +45,21 @@ class FolderOutputs:
     def mask_path(self, frame_id: str) -> Path:
         return self.masks / f"{frame_id}.png"
 
+    def confidence_path(self, frame_id: str) -> Path:
+        return self.out / "confidence" / f"{frame_id}.png"
+
     def done(self, index: int, frame_id: str) -> bool:
-        """True when the frame's mask is on disk (atomic writes: present means whole)."""
-        return self.mask_path(frame_id).exists()
+        """True when the frame's mask (and confidence, when asked for) is on disk (atomic: present is whole).
+
+        Which model made them is checked once per folder (seggui.core.run_record).
+        """
+        return self.mask_path(frame_id).exists() and (
+            not self.write_confidence or self.confidence_path(frame_id).exists())
 
     def __call__(self, index: int, frame_id: str, frame: np.ndarray, pred: PredictionLike) -> None:
         write_mask(self.mask_path(frame_id), pred.labels)
         if self.write_confidence and pred.confidence is not None:
-            write_mask(self.out / "confidence" / f"{frame_id}.png", confidence_png(pred.confidence))
+            write_mask(self.confidence_path(frame_id), confidence_png(pred.confidence))
 
     def write_area_csv(self, frame_ids: list[str], gsd_of: Any, path: str | Path | None = None) -> Path:
         """One row per frame with a mask: m² per class (pixels when no GSD), in frame order.
@@ -93,7 +100,9 @@ class WorkspaceOutputs:
         self._since_save = 0
 
     def done(self, index: int, frame_id: str) -> bool:
-        return self.ws.predicted_by(frame_id, self.model)
+        """Predicted by this model already, with its confidence file when those are written (resume)."""
+        return self.ws.predicted_by(frame_id, self.model) and (
+            not self.write_confidence or self.ws.mask_path(frame_id, "confidence").exists())
 
     def __call__(self, index: int, frame_id: str, frame: np.ndarray, pred: PredictionLike) -> None:
         self.ws.write_mask(frame_id, "predicted", pred.labels, model=self.model, save=False)
