@@ -184,20 +184,29 @@ def test_report_skips_a_bomb_mask_and_quotes_formula_names(tmp_path: Path,
 
 
 def test_fuzzed_picture_headers_give_a_picture_or_a_clear_error(tmp_path: Path) -> None:
+    """Random sizes and bytes in the PNG IHDR (its CRC made right again, so the decoder believes
+    it) and in the JPEG start-of-frame: a picture, or a BadInputError naming the file."""
+    import struct
+    import zlib
+
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    ok, buf = cv2.imencode(".png", np.zeros((8, 8), np.uint8))
-    png = bytearray(buf.tobytes())
-    ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
-    jpg = bytearray(buf.tobytes())
+    png = bytearray(cv2.imencode(".png", np.zeros((8, 8), np.uint8))[1].tobytes())
+    jpg = bytearray(cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes())
+    sof = jpg.index(b"\xff\xc0")
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(which=st.sampled_from(["png", "jpg"]), pos=st.integers(0, 40),
-           value=st.binary(min_size=1, max_size=4))
+    @given(which=st.sampled_from(["png", "jpg"]), pos=st.integers(0, 12),
+           value=st.binary(min_size=1, max_size=8))
     def check(which: str, pos: int, value: bytes) -> None:
-        data = bytearray(png if which == "png" else jpg)
-        data[pos:pos + len(value)] = value
+        if which == "png":  # IHDR data is bytes 16..28: width, height, depth, colour type, ...
+            data = bytearray(png)
+            data[16 + pos:16 + min(13, pos + len(value))] = value[:13 - pos]
+            data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+        else:  # SOF0: length, precision, height, width, components
+            data = bytearray(jpg)
+            data[sof + 2 + pos:sof + 2 + min(10, pos + len(value))] = value[:max(0, 10 - pos)]
         path = tmp_path / f"f.{which}"
         path.write_bytes(bytes(data))
         try:
@@ -205,6 +214,6 @@ def test_fuzzed_picture_headers_give_a_picture_or_a_clear_error(tmp_path: Path) 
         except BadInputError as exc:
             assert exc.path == path and exc.problem
         else:
-            assert arr.ndim == 3 and arr.shape[2] == 3 and arr.size <= max_pixels() * 3
+            assert arr.ndim == 3 and arr.shape[2] == 3 and arr.shape[0] * arr.shape[1] <= max_pixels()
 
     check()

@@ -50,6 +50,12 @@ def test_infer_reports_a_bomb_and_carries_on(card, pictures: Path, tmp_path: Pat
     summary = json.loads(captured.out)
     assert summary["written"] == 2 and [f["frame"] for f in summary["failed"]] == ["b"]
     assert "60000x60000" in summary["failed"][0]["error"]
+    # the bomb alone: refused from its header with the limit named, one line, exit 2
+    rc = main(["infer", str(pictures / "b.png"), "--model", str(card.folder), "--backend", "torch",
+               "--out", str(tmp_path / "o2")])
+    captured = capsys.readouterr()
+    assert rc == 2 and "b.png" in captured.err and "over the limit of 300 megapixels" in captured.err
+    assert "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize("batch", ["0", "-1"])
