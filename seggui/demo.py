@@ -21,6 +21,7 @@ from typing import Any
 
 from seggui.core.atomic import atomic_write_text
 from seggui.core.errors import BadInputError
+from seggui.core.gsd import Gsd
 from seggui.core.images import write_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.masks import write_mask
@@ -67,10 +68,11 @@ def build_demo_workspace(out: str | Path, spec: DemoSpec | None = None,
     out = Path(out)
     if (out / "seggui.json").exists():
         raise BadInputError(out, "already holds a workspace; choose another --out or delete it")
-    ws = Workspace.create(out, DEMO_CLASSES, model=spec.model, gsd=spec.gsd)
-    ws.settings["parking_class"] = "parking"
-    ws.settings["demo"] = {"seed": spec.seed, "gsd": spec.gsd, "pictures": spec.pictures,
-                           "drive_frames": spec.drive_frames}
+    # the scenes are drawn at this GSD (the pictures' world files say it too; the drive has none)
+    ws = Workspace.create(out, DEMO_CLASSES, model=spec.model, gsd=Gsd.square(spec.gsd, "generator"))
+    ws.set_setting("parking_class", "parking", save=False)
+    ws.set_setting("demo", {"seed": spec.seed, "gsd": spec.gsd, "pictures": spec.pictures,
+                            "drive_frames": spec.drive_frames}, save=False)
     truth: dict[str, float] = {}
     total = spec.pictures + (1 if spec.drive_frames else 0)
     h = spec.size[0]
@@ -93,10 +95,10 @@ def build_demo_workspace(out: str | Path, spec: DemoSpec | None = None,
         ws.add_video_frames(video, names)
         for name, frame in zip(names, drive.frames, strict=True):
             write_mask(ws.mask_path(name, "ground_truth"), to_parking_2(frame.mask))
-            ws.frames[name].has_gt = True
+            ws.record_mask(name, "ground_truth", save=False)
             truth[name] = frame.parking_area_m2
         yield Progress(total, total, f"rendered {DRIVE_NAME}", item=DRIVE_NAME)
-    ws.settings["true_parking_m2"] = truth
+    ws.set_setting("true_parking_m2", truth, save=False)
     ws.save()
     return ws
 

@@ -35,6 +35,15 @@ from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.masks import read_mask
 
 CONNECTIVITY = 8
+# regions smaller than this are specks, not counted: one default for the window, reports and the CLI
+DEFAULT_MIN_REGION_PX = 20
+MIN_REGION_KEY = "min_region_px"  # the workspace setting that overrides it
+
+
+def min_region_px(settings: dict) -> int:
+    """The workspace's minimum region size (its setting, else DEFAULT_MIN_REGION_PX)."""
+    value = settings.get(MIN_REGION_KEY, DEFAULT_MIN_REGION_PX)
+    return int(value) if isinstance(value, int | float) and value >= 0 else DEFAULT_MIN_REGION_PX
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from seggui.core.images import read_bytes
 from seggui.core.imagesize import TIFF_MAGIC, image_size
 
 WORLD_FILE_SUFFIXES = (".wld", ".tfw", ".tifw", ".jgw", ".jpgw", ".pgw", ".pngw")
-SOURCES = ("flag", "geotiff", "world file", "workspace")
+SOURCES = ("flag", "geotiff", "world file", "workspace", "generator")
 
 # EPSG unit-of-measure codes: linear units in metres; angular ones are refused.
 _LINEAR_UNITS = {9001: ("metre", 1.0), 9002: ("foot", 0.3048), 9003: ("US survey foot", 1200 / 3937),
@@ -109,7 +109,8 @@ class Gsd:
             size = f"{self.x_m:.3f} x {self.y_m:.3f} m/px"
         name = self.path.name if self.path is not None else ""
         where = {"flag": "set by the user", "geotiff": f"from GeoTIFF tags of {name}",
-                 "world file": f"from world file {name}", "workspace": f"from workspace {name}"}[self.source]
+                 "world file": f"from world file {name}", "workspace": f"from workspace {name}",
+                 "generator": "stated by the scene generator"}[self.source]
         return f"{size} {where}" + (f" ({self.note})" if self.note else "")
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 
 from seggui import __version__
-from seggui.core.area import area_per_class, find_regions
+from seggui.core.area import area_per_class, find_regions, min_region_px
 from seggui.core.classes import ClassTable
 from seggui.core.confusion import ConfusionMatrix
 from seggui.core.errors import BadInputError
@@ -195,7 +195,7 @@ def measure_frame(
     ]
     parking = None
     if parking_id is not None:
-        regions = find_regions(mask, parking_id, gsd, table=table)
+        regions = find_regions(mask, parking_id, gsd, table=table, min_px=min_region_px(ws.settings))
         largest = regions.regions[0] if regions.regions else None
         px = int(sum(c["pixels"] for c in classes if c["id"] == parking_id))
         parking = {

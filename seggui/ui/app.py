@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -64,10 +65,20 @@ def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = Non
     def open_requested() -> None:
         for p in paths:
             win.open_path(p, pictures)
-        if ground_truth:
+        if ground_truth and not _imported_on_open(win, paths, Path(ground_truth)):
             win.open_ground_truth(ground_truth)
         if model:
             win.model_picker.open_card(model)
 
     QTimer.singleShot(0, open_requested)
     return int(app.exec())
+
+
+def _imported_on_open(win: Any, paths: list[str | Path], ground_truth: Path) -> bool:
+    """Whether opening `paths` already imported `ground_truth` (a sibling mask folder such as masks/)."""
+    from seggui.core.opening import ground_truth_candidates
+
+    ws = win.session.workspace
+    auto = {c.resolve() for p in paths for c in ground_truth_candidates(Path(p).expanduser())}
+    return (ground_truth.expanduser().resolve() in auto and ws is not None
+            and any(rec.has_gt for rec in ws.frames.values()))

@@ -114,7 +114,7 @@ class AreaPanel(QWidget):
 
     def _on_min_region(self) -> None:
         if self.min_spin.value() != self.session.min_region_px:
-            self.session.min_region_px = self.min_spin.value()
+            self.session.set_min_region_px(self.min_spin.value())
             self.refresh()
 
     def _focus_class(self) -> int | None:
@@ -127,6 +127,11 @@ class AreaPanel(QWidget):
     def refresh(self) -> None:
         s = self.session
         ws = s.workspace
+        rec = ws.frames.get(s.current) if ws is not None and s.current else None
+        corrected = rec is not None and rec.status in ("corrected", "reviewed")
+        self.source_combo.setItemText(0, "Correction" if corrected else "Prediction")  # what is measured
+        if self.min_spin.value() != s.min_region_px and not self.min_spin.hasFocus():
+            self.min_spin.setValue(s.min_region_px)  # the workspace's own (another one may have opened)
         if ws is not None and ws.gsd is not None:
             self.gsd_spin.blockSignals(True)
             self.gsd_spin.setValue(ws.gsd.m_per_px)
@@ -176,7 +181,7 @@ class AreaPanel(QWidget):
         s = self.session
         if frame_id != s.current or self.source_combo.currentData() != "current":
             return
-        live = s.live_area(frame_id)
+        live = s.area(frame_id=frame_id, live=True)
         if live is None:
             return
         same_rows = self.report is not None and self.table.rowCount() == len(live.classes) and \

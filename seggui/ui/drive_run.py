@@ -30,8 +30,8 @@ class RangeDialog(QDialog):
         self.frames = frames
         self.first, self.last = QSpinBox(), QSpinBox()
         for box, value in ((self.first, first), (self.last, last)):
-            box.setRange(0, len(frames) - 1)
-            box.setValue(value)
+            box.setRange(1, len(frames))  # counted from 1, as the timeline shows them
+            box.setValue(value + 1)
             box.valueChanged.connect(self._describe)
         self.summary = QLabel()
         form = QFormLayout(self)
@@ -47,7 +47,8 @@ class RangeDialog(QDialog):
         self._describe()
 
     def span(self) -> tuple[int, int]:
-        a, b = self.first.value(), self.last.value()
+        """(first, last) drive positions, 0-based."""
+        a, b = self.first.value() - 1, self.last.value() - 1
         return min(a, b), max(a, b)
 
     def _describe(self) -> None:

@@ -264,4 +264,5 @@ class Inference(QObject):
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""
-            self.session.log.info(f"predicted {result['predicted']} frames{failed}")
+            n = result["predicted"]
+            self.session.log.info(f"predicted {n} frame{'s' * (n != 1)}{failed}")

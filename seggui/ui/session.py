@@ -2,16 +2,13 @@
 
 Every panel binds to this object: it listens to the change signals and reads
 pictures, masks, confusion matrices and areas through it, never from disk on
-its own. That keeps one cache (a picture is read once however many panels show
-it), one place where a bad file is reported (once, not once per panel), and
-the panels free of mask arithmetic: figures come from `seggui.core`.
+its own: one cache, one place where a bad file is reported (once), and no
+mask arithmetic in the panels (figures come from `seggui.core`).
 
-The workspace is the one owner of its state (`seggui.core.workspace_state`):
-the session subscribes to its events and re-emits them as Qt signals
-(`framesChanged`, `masksChanged`, `gsdChanged`, ...); nobody emits those on
-the workspace's behalf. Opening (pictures, folders, sequences, videos,
-managed workspaces, ground-truth import) is `seggui.core.opening`, Qt-free;
-the frames of drives come through `seggui.core.drive_media`.
+The workspace owns its state (`seggui.core.workspace_state`): the session
+re-emits its events as Qt signals (`framesChanged`, `masksChanged`,
+`gsdChanged`, ...); nobody emits those on the workspace's behalf. Opening is
+`seggui.core.opening` and drive frames come through `seggui.core.drive_media`.
 """
 
 from __future__ import annotations
@@ -23,7 +20,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from seggui.core.area import AreaReport, area_per_class, count_regions
+from seggui.core.area import (
+    DEFAULT_MIN_REGION_PX,
+    MIN_REGION_KEY,
+    AreaReport,
+    area_per_class,
+    count_regions,
+    min_region_px,
+)
 from seggui.core.classes import ClassTable
 from seggui.core.confusion import ConfusionMatrix
 from seggui.core.drive_media import DriveMedia
@@ -31,12 +35,12 @@ from seggui.core.editing import Editor
 from seggui.core.errors import BadInputError
 from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.images import read_image
-from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import check_mask_size, read_mask
 from seggui.core.media import Source
-from seggui.core.opening import Notes, Opened, Opener, import_truth_folder
+from seggui.core.opening import Notes, Opener, import_truth_folder
 from seggui.core.report import parking_class
+from seggui.core.truth_matrices import matrix_job
 from seggui.core.workspace import FrameRecord, Workspace
 from seggui.paths import user_data_dir
 
@@ -71,7 +75,6 @@ class Session(QObject):
         self.current: str | None = None
         self.active_class: int | None = None
         self.hidden: set[int] = set()
-        self.min_region_px = 20
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._matrices: dict[str, ConfusionMatrix | None] = {}
         self._versions: dict[str, int] = {}
@@ -100,9 +103,6 @@ class Session(QObject):
         `pictures` applies to a plain folder (`Opener.open_folder`).
         """
         opened = Opener(self.store_dir, self.default_classes).open(path, pictures)
-        self._show(opened)
-
-    def _show(self, opened: Opened) -> None:
         opened.notes.tell(self.log)
         self._set_workspace(opened.workspace, opened.source, opened.drives)
 
@@ -230,11 +230,6 @@ class Session(QObject):
             return []
         return ws.drives()[ws.frames[fid].drive]
 
-    def drive_fps(self, frame_id: str | None = None) -> float | None:
-        """The frame rate of a frame's drive: the one set in the window, else the source's own."""
-        src = self.video(frame_id)
-        return float(src.fps) if src is not None and src.fps else None
-
     def set_drive_fps(self, fps: float, frame_id: str | None = None) -> None:
         """Set a drive's frame rate (an image sequence carries none); kept in the workspace settings."""
         self._need_workspace()
@@ -293,10 +288,9 @@ class Session(QObject):
         keeps it (unless the frame changed meanwhile). It returns the total.
         """
         ws = self._need_workspace()
-        table = ws.classes
-        total = ConfusionMatrix.for_table(table)
+        total = ConfusionMatrix.for_table(ws.classes)
         known = 0
-        todo: list[tuple[str, int, list[Path], Path]] = []
+        todo: list[tuple[str, int]] = []
         for fid, rec in ws.frames.items():
             if not rec.has_gt:
                 continue
@@ -306,28 +300,8 @@ class Session(QObject):
                     total.merge(cm)
                     known += 1
                 continue
-            preds = [ws.mask_path(fid, "corrected"), ws.mask_path(fid, "predicted")]
-            todo.append((fid, self._versions.get(fid, 0), preds, ws.mask_path(fid, "ground_truth")))
-
-        def job(token: CancelToken) -> Job[tuple[ConfusionMatrix, int]]:
-            acc, count = total.copy(), known
-            for i, (fid, version, preds, gt_path) in enumerate(todo, 1):
-                token.raise_if_cancelled()
-                error, cm = None, None
-                try:
-                    pred_path = next((p for p in preds if p.exists()), None)
-                    if pred_path is not None and gt_path.exists():
-                        cm = ConfusionMatrix.for_table(table).update(
-                            read_mask(pred_path, table), ws.read_truth_file(gt_path), pred_path)
-                        acc.merge(cm)
-                        count += 1
-                except BadInputError as exc:
-                    error = str(exc)
-                yield Progress(i, len(todo), fid, item=fid, error=error,
-                               data={"frame": fid, "version": version, "matrix": cm})
-            return acc, count
-
-        return total, known, job
+            todo.append((fid, self._versions.get(fid, 0)))
+        return total, known, matrix_job(ws, todo, total, known)
 
     def store_matrix(self, frame_id: str, version: int, matrix: ConfusionMatrix | None) -> None:
         """Keep a matrix computed in the background if its frame has not changed since."""
@@ -351,9 +325,18 @@ class Session(QObject):
         """Set (or clear) the workspace GSD typed by the user, and save the workspace."""
         self._need_workspace().set_gsd(m_per_px or None)  # the workspace tells the views (_ws_gsd)
 
-    def area(self, kind: str = "current", frame_id: str | None = None) -> AreaReport | None:
-        """Per-class area and region counts of a frame's mask (core.area), or None."""
+    def area(self, kind: str = "current", frame_id: str | None = None,
+             live: bool = False) -> AreaReport | None:
+        """Per-class area and region counts of a frame's mask (core.area), or None.
+
+        `live`: the edited frame's areas from the editor's live counts
+        (regions left out), None when that frame is not being edited.
+        """
         ws, fid = self.workspace, frame_id or self.current
+        if live:
+            if self.editor is None or fid != self.editor_frame or ws is None:
+                return None
+            return self.editor.live.counter.report(ws.classes, self.gsd(fid))
         mask = self.mask(kind, fid)
         if ws is None or fid is None or mask is None:
             return None
@@ -365,6 +348,17 @@ class Session(QObject):
 
         return self._cached((fid, f"area:{kind}:{self.min_region_px}"), load)
 
+    @property
+    def min_region_px(self) -> int:
+        """Regions smaller than this are not counted: the workspace's setting, as in its reports."""
+        return min_region_px(self.workspace.settings) if self.workspace is not None else DEFAULT_MIN_REGION_PX
+
+    def set_min_region_px(self, value: int) -> None:
+        """Set the workspace's minimum region size (the report counts the same regions)."""
+        ws = self._need_workspace()
+        ws.set_setting(MIN_REGION_KEY, int(value))
+        self._drop(lambda key: key[1].startswith("area:"))
+
     # -------------------------------------------------------------- writing
     def apply_prediction(self, frame_id: str, labels: np.ndarray, confidence: np.ndarray | None,
                          model: str | None) -> None:
@@ -375,48 +369,41 @@ class Session(QObject):
         ws.write_prediction(frame_id, labels, confidence, model)  # the workspace tells the views
 
     def adopt_classes(self, switch: Any, cmap: Any = None) -> None:
-        """Switch the workspace to a model's classes (`core.model_classes.adopt`); reload the views."""
+        """Switch the workspace to a model's classes (`core.model_classes.adopt`); the views reload."""
         from seggui.core.model_classes import adopt
 
-        ws = self._need_workspace()
-        for line in adopt(ws, switch, cmap):
+        for line in adopt(self._need_workspace(), switch, cmap):
             self.log.info(line)
-        self._set_workspace(ws, self.source or ws.root, keep=self.current)
 
     def set_class_map(self, cmap: Any) -> None:
         """Compare the ground truth through another class map from now on (every figure is recomputed)."""
         from seggui.core.model_classes import set_class_map
 
-        ws = self._need_workspace()
-        set_class_map(ws, cmap)
+        set_class_map(self._need_workspace(), cmap)  # the views reload (_ws_classes)
         self.log.info(f"class map: {cmap.describe()}")
-        self._set_workspace(ws, self.source or ws.root, keep=self.current)
 
     # -------------------------------------------------------------- editing
-    def begin_editing(self, frame_id: str, editor: Editor) -> None:
-        """Serve `editor`'s labels and matrix as the frame's current mask and figures from now on."""
+    def set_editor(self, frame_id: str | None, editor: Editor | None) -> None:
+        """Serve `editor`'s labels and matrix as the frame's current mask and figures from now on.
+
+        (None, None) stops serving the editor (its mask must be saved): the
+        frame is read from disk again next time, its matrix kept (exact).
+        """
+        fid, old = self.editor_frame, self.editor
         self.editor, self.editor_frame = editor, frame_id
-
-    def end_editing(self) -> None:
-        """Stop serving the editor (its mask must be saved); re-read the frame from disk next time."""
-        fid, editor = self.editor_frame, self.editor
-        self.editor, self.editor_frame = None, None
-        if fid is not None and editor is not None:
+        if editor is None and fid is not None and old is not None:
             self._changed(fid)
-            self._matrices[fid] = editor.matrix  # exact: no recount needed
+            self._matrices[fid] = old.matrix  # exact: no recount needed
 
-    def live_area(self, frame_id: str | None = None) -> AreaReport | None:
-        """The edited frame's areas from the live counts (regions left out), or None when not editing it."""
-        fid = frame_id or self.current
-        if self.editor is None or fid != self.editor_frame or self.workspace is None:
-            return None
-        return self.editor.live.counter.report(self.workspace.classes, self.gsd(fid))
+    def note_edit(self, frame_id: str, settled: bool = False) -> None:
+        """An edit changed the frame's mask (`editChanged`); `settled`: editing paused (`editSettled`).
 
-    def note_edit(self, frame_id: str) -> None:
-        self.editChanged.emit(frame_id)
-
-    def note_settled(self, frame_id: str) -> None:
-        """Forget figures derived from the frame's old mask (areas, regions) and tell the panels."""
+        Settling forgets the figures derived from the frame's old mask that
+        need a whole pass (areas, regions).
+        """
+        if not settled:
+            self.editChanged.emit(frame_id)
+            return
         self._drop(lambda key: key[0] == frame_id and key[1].startswith("area:current"))
         self._versions[frame_id] = self._versions.get(frame_id, 0) + 1
         self.editSettled.emit(frame_id)
@@ -427,15 +414,13 @@ class Session(QObject):
         for signal, slot in self._subscriptions:
             signal.disconnect(slot)
         ev = ws.events
-        self._subscriptions = [(ev.frames_changed, self._ws_frames), (ev.masks_changed, self._ws_masks),
-                               (ev.gsd_changed, self._ws_gsd), (ev.model_changed, self._ws_model),
-                               (ev.classes_changed, self.classesChanged.emit),
+        self._subscriptions = [(ev.frames_changed, lambda _ids: self.framesChanged.emit()),
+                               (ev.masks_changed, self._ws_masks), (ev.gsd_changed, self._ws_gsd),
+                               (ev.model_changed, lambda ref: self.modelChanged.emit(ref or "")),
+                               (ev.classes_changed, self._ws_classes),
                                (ev.settings_changed, self.settingsChanged.emit)]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
-
-    def _ws_frames(self, ids: tuple[str, ...]) -> None:
-        self.framesChanged.emit()
 
     def _ws_masks(self, frame_id: str, kind: str) -> None:
         """A mask file changed: forget what was derived from it and tell the views.
@@ -448,12 +433,15 @@ class Session(QObject):
         self._changed(frame_id)
         self.masksChanged.emit(frame_id)
 
+    def _ws_classes(self) -> None:
+        """Another class table or class map: every figure differs, the views start over on the same frame."""
+        ws = self._need_workspace()
+        self._set_workspace(ws, self.source or ws.root, keep=self.current)
+        self.classesChanged.emit()
+
     def _ws_gsd(self, gsd: Gsd | None) -> None:
         self._drop(lambda key: key[1].startswith("area:"))
         self.gsdChanged.emit()
-
-    def _ws_model(self, ref: str | None) -> None:
-        self.modelChanged.emit(ref or "")
 
     # ------------------------------------------------------------- helpers
     def _need_workspace(self) -> Workspace:

@@ -148,7 +148,8 @@ class Timeline(QWidget):
     # ------------------------------------------------------------------ state
     @property
     def fps(self) -> float:
-        return (self.session.drive_fps(self.frames[0]) if self.frames else None) or 10.0
+        src = self.session.video(self.frames[0]) if self.frames else None  # the rate set here, else its own
+        return float(src.fps) if src is not None and src.fps else 10.0
 
     def set_fps(self, fps: float) -> None:
         """The drive's frame rate (kept in the workspace); play restarts at the new rate."""
@@ -204,8 +205,9 @@ class Timeline(QWidget):
         self.slider.blockSignals(False)
         t = pos / self.fps
         marked = self.marked_range()
-        span = f" · range {marked[0]}–{marked[1]}" if marked and self.has_marks() else ""
-        self.label.setText(f"frame {pos} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f}{span}")
+        # counted from 1 on screen, as a person counts (positions stay 0-based inside)
+        span = f" · range {marked[0] + 1}–{marked[1] + 1}" if marked and self.has_marks() else ""
+        self.label.setText(f"frame {pos + 1} of {len(self.frames)} · {int(t // 60)}:{t % 60:05.2f}{span}")
 
     def _refresh_status(self) -> None:
         self.strip.set_codes(*status_codes(self.session, self.frames))

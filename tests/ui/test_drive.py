@@ -48,7 +48,7 @@ def test_open_video_and_timeline_keys(qtbot, window, drive) -> None:
     assert window.view.canvas.image_size() == (HW[1], HW[0])
     assert window.drive_dock.isVisible()
     assert tl.frames == s.frame_ids and tl.isEnabled()
-    assert tl.label.text().startswith(f"frame 0 of {N_FRAMES}")
+    assert tl.label.text().startswith(f"frame 1 of {N_FRAMES}")
     # every frame decodes, equal to a sequential decode of the file
     with open_source(video) as src:
         frames = [frame for _i, frame in src.iter_frames()]

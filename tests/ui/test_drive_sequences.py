@@ -51,7 +51,7 @@ def test_a_sequence_folder_opens_as_drives_with_a_timeline(qtbot, window, drives
 
     s.set_frame(e5[0])
     assert window.drive_dock.isVisible() and tl.isEnabled()
-    assert tl.frames == e5 and tl.label.text().startswith(f"frame 0 of {PER_DRIVE}")
+    assert tl.frames == e5 and tl.label.text().startswith(f"frame 1 of {PER_DRIVE}")
     assert s.video().frame_size == (360, 480) and s.image().shape == (360, 480, 3)
 
     def key(k: Qt.Key, mod: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> int:
@@ -82,7 +82,7 @@ def test_a_sequence_folder_opens_as_drives_with_a_timeline(qtbot, window, drives
     qtbot.keyClick(window, Qt.Key.Key_I)
     s.set_frame(e5[6])
     qtbot.keyClick(window, Qt.Key.Key_O)
-    assert tl.marked_range() == (2, 6) and tl.strip.marked == (2, 6) and "range 2–6" in tl.label.text()
+    assert tl.marked_range() == (2, 6) and tl.strip.marked == (2, 6) and "range 3–7" in tl.label.text()
     qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ShiftModifier)
     assert not tl.has_marks() and tl.strip.marked is None
 
