@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from seggui import __version__
 from seggui.core.errors import SegguiError
+from seggui.core.imagesize import set_max_pixels
 from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
 from seggui.ui.class_map_dialog import ClassMapDialog
@@ -90,6 +91,10 @@ class MainWindow(QMainWindow):
         thumbnails: bool = settings.value("view/thumbnails", True, type=bool)  # type: ignore[assignment]
         self.actions_by_name["thumbnails"].setChecked(thumbnails)
         self.frames.set_thumbnails(thumbnails)
+        # the largest picture decoded whole (decompression bombs are refused from their header);
+        # a site with huge orthophotos sets limits/max_pixels, and SEGGUI_MAX_PIXELS still wins
+        max_px: int = settings.value("limits/max_pixels", 0, type=int)  # type: ignore[assignment]
+        set_max_pixels(max_px if max_px > 0 else None)
         self._restore_layout()
         QTimer.singleShot(0, self._after_show)
 

@@ -27,3 +27,22 @@ def test_bomb_picture_lands_in_messages(window, tmp_path: Path) -> None:
     assert s.current == "b_good"
     assert np.array_equal(s.image(), read_image(folder / "b_good.png"))
     assert window.isVisible()
+
+
+def test_the_pixel_limit_is_a_setting(qtbot, settings, tmp_path: Path) -> None:
+    from seggui.core.imagesize import DEFAULT_MAX_PIXELS, max_pixels, set_max_pixels
+    from seggui.ui.main_window import MainWindow
+
+    settings.setValue("limits/max_pixels", 2000)  # a site that wants a tight limit (or a huge one)
+    pic = tmp_path / "p" / "p.png"
+    pic.parent.mkdir()
+    cv2.imwrite(str(pic), np.zeros((40, 60, 3), np.uint8))
+    try:
+        win = MainWindow(settings, store_dir=tmp_path / "workspaces", model_dirs=[])
+        qtbot.addWidget(win)
+        assert max_pixels() == 2000
+        win.open_path(pic)
+        assert any("60x40" in e.text and "over the limit of 2,000 pixels" in e.text for e in win.log.entries)
+    finally:
+        set_max_pixels(None)
+    assert max_pixels() == DEFAULT_MAX_PIXELS
