@@ -42,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out or default_report_path(ws.root, args.format))  # before measuring
     cmap = class_map_args(args, ws.classes)
     if cmap is not None:  # for this report only: the workspace file is not changed
-        ws.class_map = cmap
-        if cmap.needs_ignore:
-            ws.classes = scoring_table(ws.classes)
+        ws.set_classes(scoring_table(ws.classes) if cmap.needs_ignore else ws.classes, class_map=cmap,
+                       save=False)
         for problem in cmap.problems():
             print(f"warning: {problem}", file=sys.stderr)
     gsd = Gsd.square(args.gsd) if args.gsd is not None else None

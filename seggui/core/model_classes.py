@@ -73,23 +73,19 @@ def adopt(ws: Workspace, switch: ClassSwitch, cmap: ClassMap | None) -> list[str
     if switch.suggested is not None and cmap is None:
         raise BadInputError(ws.root, "the ground truth needs a class map to the model's classes")
     said = []
-    for fid in switch.dropped:
-        for kind in ("predicted", "confidence"):
-            ws.mask_path(fid, kind).unlink(missing_ok=True)
-        rec = ws.frames[fid]
-        rec.status, rec.model = FrameStatus.NONE, None
-    if switch.dropped:
-        said.append(f"{len(switch.dropped)} predictions in the {ws.classes.name} classes were dropped")
-    if cmap is not None:
-        table = scoring_table(switch.table) if cmap.needs_ignore else switch.table
-        ws.class_map = ClassMap(cmap.gt, table, dict(cmap.pairs))
-        ws.classes = table
-        said.append(f"ground truth ({cmap.gt.name}) is compared in the {table.name} classes: "
-                    f"{cmap.describe()}")
-    else:
-        ws.class_map = None
-        ws.classes = switch.table
-    ws.save()
+    with ws.batch():  # one write of seggui.json, the views told once
+        for fid in switch.dropped:
+            ws.drop_prediction(fid, save=False)
+        if switch.dropped:
+            said.append(f"{len(switch.dropped)} predictions in the {ws.classes.name} classes were dropped")
+        if cmap is not None:
+            table = scoring_table(switch.table) if cmap.needs_ignore else switch.table
+            ws.set_classes(table, class_map=ClassMap(cmap.gt, table, dict(cmap.pairs)), save=False)
+            said.append(f"ground truth ({cmap.gt.name}) is compared in the {table.name} classes: "
+                        f"{cmap.describe()}")
+        else:
+            ws.set_classes(switch.table, class_map=None, save=False)
+        ws.save()
     return said
 
 
@@ -99,6 +95,4 @@ def set_class_map(ws: Workspace, cmap: ClassMap) -> None:
         raise BadInputError(ws.root, f"the class map is to {cmap.model.name}, but the workspace uses "
                             f"{ws.classes.name}")
     table = scoring_table(ws.classes) if cmap.needs_ignore else ws.classes
-    ws.class_map = ClassMap(cmap.gt, table, dict(cmap.pairs))
-    ws.classes = table
-    ws.save()
+    ws.set_classes(table, class_map=ClassMap(cmap.gt, table, dict(cmap.pairs)))

@@ -205,21 +205,19 @@ def register_version(ws: Workspace, card: ModelCard, save: bool = True) -> dict[
     if card.folder is None:
         raise BadInputError(None, f"model {card.ref} has no card folder to list as a version")
     stored = _card_ref(ws, card.folder)
-    versions = ws.settings.setdefault(VERSIONS_KEY, [])
+    versions = list(ws.settings.get(VERSIONS_KEY) or [])
     for v in versions:
         if v["card"] == stored:
             return dict(v)
     entry = {"ref": card.ref, "label": card.folder.name, "card": stored, "parent": card.parent,
              "added": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
-    versions.append(entry)
-    if save:
-        ws.save()
+    ws.set_setting(VERSIONS_KEY, versions + [entry], save=save)
     return dict(entry)
 
 
 def _use(ws: Workspace, folder: Path) -> None:
-    ws.model = str(folder.resolve())
-    ws.save()
+    ws.set_model(str(folder.resolve()), save=False)
+    ws.save()  # also what was registered unsaved before (promote, roll back)
 
 
 def promote(ws: Workspace, card_dir: str | Path) -> dict[str, Any]:

@@ -27,6 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ALT = Qt.KeyboardModifier.AltModifier
 VERTEX_PX = 5  # polygon vertex markers, in screen pixels
+SIZE_STEP = 1.2
+
+
+def next_size(size: int, direction: int) -> int:
+    """The brush size one step up or down (x1.2, at least one pixel), within 1..500."""
+    if direction > 0:
+        return min(500, max(size + 1, round(size * SIZE_STEP)))
+    return max(1, min(size - 1, round(size / SIZE_STEP)))
+
+
+def cross_cursor(canvas: Canvas) -> None:
+    """A cross over the picture while a painting tool is active (unless a tool set its own cursor)."""
+    vp = canvas.viewport()
+    if vp.cursor().shape() == Qt.CursorShape.ArrowCursor:
+        vp.setCursor(Qt.CursorShape.CrossCursor)
 
 
 class Outline(QGraphicsItem):
@@ -147,7 +162,7 @@ class PaintTool:
         path = QPainterPath()
         path.addEllipse(QPointF(cx, cy), size / 2, size / 2)
         self.cursor.set_path(path)
-        self.ctrl.use_cross_cursor()
+        cross_cursor(self.ctrl.canvas)
 
     def leave(self) -> None:
         self.cursor.hide()
@@ -160,7 +175,7 @@ class PaintTool:
         return False
 
     def wheel(self, steps: float, _modifiers: Qt.KeyboardModifier) -> bool:
-        self.ctrl.step_size(1 if steps > 0 else -1)
+        self.ctrl.set_size(next_size(self.ctrl.size, 1 if steps > 0 else -1))
         if self._last is not None:
             self.hover(self._last)
         return True
@@ -194,7 +209,7 @@ class FillTool:
     def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
 
     def hover(self, _pos: QPointF) -> None:
-        self.ctrl.use_cross_cursor()
+        cross_cursor(self.ctrl.canvas)
 
 
 class PolygonTool:
@@ -229,7 +244,7 @@ class PolygonTool:
 
     def hover(self, pos: QPointF) -> None:
         self._pointer = QPointF(pos)
-        self.ctrl.use_cross_cursor()
+        cross_cursor(self.ctrl.canvas)
         if self.points:
             self._draw()
 
@@ -295,4 +310,4 @@ class PickerTool:
     def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
 
     def hover(self, _pos: QPointF) -> None:
-        self.ctrl.use_cross_cursor()
+        cross_cursor(self.ctrl.canvas)

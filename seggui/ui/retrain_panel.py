@@ -133,8 +133,7 @@ class RetrainPanel(QWidget):
             self.settings.update(dialog.values())
             ws = self.session.workspace
             if ws is not None:  # kept with the workspace: the next retrain here starts from them
-                ws.settings["retrain"] = {k: v for k, v in self.settings.items() if v != DEFAULTS.get(k)}
-                ws.save()
+                ws.set_setting("retrain", {k: v for k, v in self.settings.items() if v != DEFAULTS.get(k)})
             base = base_text(self.settings)
             self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames"
                                            + (f", mixed with the {base}" if base else ""))

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSpinBox, QToolBar, QToolButton
 
 from seggui.core.workspace import FrameStatus
+from seggui.ui.canvas_tools import next_size
 from seggui.ui.editing import EditController
 from seggui.ui.qtutil import swatch_icon
 
@@ -54,8 +55,10 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
         a[f"tool_{name}"] = act
     a[f"tool_{ctrl.tool}"].setChecked(True)
     ctrl.toolChanged.connect(lambda n: a[f"tool_{n}"].setChecked(True))
-    a["smaller"] = _act(win, "S&maller brush", lambda: ctrl.step_size(-1), ("[",), "Smaller brush")
-    a["larger"] = _act(win, "L&arger brush", lambda: ctrl.step_size(1), ("]",), "Larger brush")
+    a["smaller"] = _act(win, "S&maller brush", lambda: ctrl.set_size(next_size(ctrl.size, -1)), ("[",),
+                        "Smaller brush")
+    a["larger"] = _act(win, "L&arger brush", lambda: ctrl.set_size(next_size(ctrl.size, 1)), ("]",),
+                       "Larger brush")
     a["undo"] = _act(win, "&Undo", ctrl.undo, ("Ctrl+Z",), "Undo the last stroke")
     a["redo"] = _act(win, "&Redo", ctrl.redo, ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo")
     a["accept"] = _act(win, "&Accept prediction", ctrl.accept_prediction, (),
@@ -166,8 +169,9 @@ class EditToolBar(QToolBar):
         self.update_state()
 
     def update_state(self) -> None:
-        ctrl = self.ctrl
-        status = ctrl.status()
+        ctrl, s = self.ctrl, self.ctrl.session
+        rec = s.workspace.frames.get(s.current) if s.workspace is not None and s.current else None
+        status = rec.status if rec is not None else None
         if status is None:
             self.state.setText("")
             return
