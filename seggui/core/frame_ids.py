@@ -12,12 +12,14 @@ refuses any path that lands outside the workspace, symbolic links included.
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePath
+import re
+from pathlib import Path, PureWindowsPath
 
 from seggui.core.errors import BadInputError
 
 MAX_ID_BYTES = 200  # a file name holds 255 bytes; leave room for ".png" and an atomic write's temp name
 _SEPARATORS = ("/", "\\")  # both, on every system: a workspace made on Linux may be opened on Windows
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 def frame_id_problem(frame_id: object) -> str | None:
@@ -26,15 +28,16 @@ def frame_id_problem(frame_id: object) -> str | None:
         return f"frame id {frame_id!r} is not text"
     if not frame_id.strip():
         return "a frame id is empty"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in frame_id):
-        return f"frame id {frame_id!r} holds control characters"
-    if any(sep in frame_id for sep in _SEPARATORS):
-        return f"frame id {frame_id!r} holds a path separator"
+    bad = _UNSAFE.search(frame_id)
+    if bad is not None:
+        what = "a path separator" if bad.group() in _SEPARATORS else "control characters"
+        return f"frame id {frame_id!r} holds {what}"
     if frame_id in (".", ".."):
         return f"frame id {frame_id!r} names a folder, not a file"
-    pure = PurePath(frame_id)
-    if pure.is_absolute() or pure.anchor or pure.parts != (frame_id,):  # "C:x" on Windows
-        return f"frame id {frame_id!r} is a path, not a name"
+    if os.name == "nt":  # "C:x" is a drive-relative path there; elsewhere a plain name
+        pure = PureWindowsPath(frame_id)
+        if pure.anchor or pure.parts != (frame_id,):
+            return f"frame id {frame_id!r} is a path, not a name"
     if len(frame_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
         return f"frame id {frame_id[:40]!r}... is longer than {MAX_ID_BYTES} bytes"
     return None
@@ -55,16 +58,18 @@ def _inside(path: str, root: str) -> bool:
 def safe_mask_path(root: Path, kind: str, frame_id: str) -> Path:
     """``root/kind/<frame_id>.png``, refused (BadInputError) when it would resolve outside `root`.
 
-    The id is checked first (cheap); then the folder and, when it is a
-    symbolic link, the file are resolved, so a link planted in a shared
-    workspace cannot send a mask elsewhere either.
+    With the id checked (no separators, not ``..``) and `kind` one of the
+    fixed folder names, the path can only leave the workspace through a
+    symbolic link: the folder or the file itself. Those two are looked at
+    on every call (two lstat calls; a drive has thousands of frames) and,
+    when either is a link, the path is resolved and must stay inside.
     """
     check_frame_id(frame_id, root / "seggui.json")
-    path = root / kind / f"{frame_id}.png"
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(path) if os.path.islink(path) else os.path.join(
-        os.path.realpath(path.parent), path.name)
-    if not _inside(target, real_root):
-        raise BadInputError(path, f"the {kind} mask of frame {frame_id!r} would be written outside the "
-                            f"workspace ({target}); refused")
+    folder = root / kind
+    path = folder / f"{frame_id}.png"
+    if os.path.islink(folder) or os.path.islink(path):
+        target = os.path.realpath(path)
+        if not _inside(target, os.path.realpath(root)):
+            raise BadInputError(path, f"the {kind} mask of frame {frame_id!r} would be written outside "
+                                f"the workspace ({target}); refused")
     return path

@@ -30,8 +30,9 @@ def describe(identity: dict[str, Any] | None) -> str:
     """One phrase for messages: "parking-demo@2 (weights 1a2b3c4d5e6f, fp32)"."""
     if not isinstance(identity, dict):
         return "an unrecorded model"
-    model = identity.get("model") if isinstance(identity.get("model"), dict) else {}
-    options = identity.get("options") if isinstance(identity.get("options"), dict) else {}
+    model, options = identity.get("model"), identity.get("options")
+    model = model if isinstance(model, dict) else {}
+    options = options if isinstance(options, dict) else {}
     digest = str(model.get("weights_sha256") or "unknown")[:12]
     return f"{model.get('ref', '?')} (weights {digest}, {options.get('precision', '?')})"
 

@@ -24,7 +24,7 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from seggui.core.atomic import atomic_write_json
+from seggui.core.atomic import atomic_write_bytes
 from seggui.core.workspace_lock import workspace_lock
 from seggui.core.workspace_schema import schema_problem
 
@@ -118,11 +118,23 @@ def merge_workspace(base: dict[str, Any] | None, ours: dict[str, Any], theirs: d
     return out
 
 
+# what this process last wrote to each workspace file: (the bytes, the dict). A file that still holds
+# exactly those bytes need not be parsed and checked again (a 10,000-frame file takes ~0.1 s to).
+_last_written: dict[str, tuple[bytes, dict[str, Any]]] = {}
+
+
 def _read_disk(path: Path, fmt: str) -> dict[str, Any] | None:
     """The workspace file as it is now, or None when missing or unusable (then ours is written whole)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    known = _last_written.get(str(path))
+    if known is not None and known[0] == raw:
+        return known[1]
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != fmt:
         return None
@@ -133,5 +145,7 @@ def save_merged(path: Path, ours: dict[str, Any], base: dict[str, Any] | None) -
     """Write `ours` merged onto the file on disk under the workspace lock; returns what was written."""
     with workspace_lock(path.parent):
         merged = merge_workspace(base, ours, _read_disk(path, str(ours.get("format"))))
-        atomic_write_json(path, merged)
+        raw = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        atomic_write_bytes(path, raw)  # the bytes atomic_write_json would write
+    _last_written[str(path)] = (raw, merged)
     return merged
