@@ -178,3 +178,21 @@ def test_fuzzed_workspace_files_open_cleanly_or_say_why(tmp_path_factory: pytest
         ws.save()
         assert Workspace.open(root).frames.keys() == ws.frames.keys()
     assert sorted(p.name for p in top.rglob("*") if root not in p.parents and p != root) == ["deep"]
+
+
+def test_the_commands_refuse_a_hostile_workspace_in_one_line(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`seggui demo --headless` on a shared workspace used to predict into ../../x.png; report crashed."""
+    from seggui.cli import main
+
+    root = tmp_path / "deep" / "ws"
+    _workspace(root)
+    _edit(root, lambda d: d["frames"].__setitem__("../../x", {"image": "images/a.png"}))
+    assert main(["demo", "--headless", "--out", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "seggui.json" in err and "'../../x'" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]
+    _edit(root, lambda d: (d["frames"].pop("../../x"), d.__setitem__("settings", ["x"])))
+    assert main(["report", str(root), "--format", "json", "--out", str(tmp_path / "deep" / "r.json")]) == 2
+    err = capsys.readouterr().err
+    assert "settings must be an object" in err and "Traceback" not in err
