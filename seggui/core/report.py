@@ -88,6 +88,7 @@ class WorkspaceReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     summary_cm: ConfusionMatrix | None = None
+    title: str = ""  # the workspace's name (see workspace_title)
 
     @property
     def drives(self) -> dict[str, list[FrameReport]]:
@@ -143,7 +144,7 @@ class WorkspaceReport:
             "report": "seggui-area-report/1",
             "seggui_version": __version__,
             "created": self.created,
-            "workspace": self.workspace,
+            "workspace": self.workspace, "title": self.title,
             "classes": self.table.name,
             "parking_class": self.table.name_of(self.parking_id) if self.parking_id is not None else None,
             "frames": [f.to_dict() for f in self.frames],
@@ -239,7 +240,8 @@ def build_report(
 ) -> Job[WorkspaceReport]:
     """Measure every frame that has a mask; frames that fail are listed, the rest go on."""
     pid = parking_class(ws.classes, parking if parking is not None else ws.settings.get("parking_class"))
-    report = WorkspaceReport(str(ws.root), ws.classes, pid, summary_cm=ConfusionMatrix.for_table(ws.classes))
+    report = WorkspaceReport(str(ws.root), ws.classes, pid, summary_cm=ConfusionMatrix.for_table(ws.classes),
+                             title=workspace_title(ws))
     ids = list(ws.frames)
     for i, fid in enumerate(ids):
         if token is not None:
@@ -258,6 +260,27 @@ def build_report(
             report.skipped.append({"frame": fid, "reason": error})
         yield Progress(i + 1, len(ids), f"measured {fid}", item=fid, error=error)
     return report
+
+
+GENERIC_FOLDERS = {"images", "imgs", "img", "pictures", "photos", "frames", "val", "train", "test", "data"}
+
+
+def workspace_title(ws: Workspace) -> str:
+    """What a person calls the workspace: the name given to it, else the folder it was opened from.
+
+    A managed workspace's own folder has a hash in its name (`images-e995d64c20`);
+    a folder with a generic name (images/, val/) is said with its parent
+    (`houston-uav/images`).
+    """
+    name = ws.settings.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    opened = ws.settings.get("opened_from")
+    if isinstance(opened, str) and opened:
+        p = Path(opened)
+        generic = p.name.casefold() in GENERIC_FOLDERS and p.parent.name
+        return f"{p.parent.name}/{p.name}" if generic else p.name
+    return ws.root.name
 
 
 def default_report_path(ws_root: str | Path, fmt: str) -> Path:

@@ -138,9 +138,10 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
     t = report.totals()
     table = report.table
     pid = report.parking_id
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>seggui area report</title>"
+    title = html.escape(report.title or Path(report.workspace).name)
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title} — seggui area report</title>"
            f"<style>{CSS}</style></head><body>",
-           f"<h1>Area report — {html.escape(Path(report.workspace).name)}</h1>",
+           f"<h1>Area report — {title}</h1>",
            f"<p class='note'>Workspace {html.escape(report.workspace)} · classes {html.escape(table.name)}"
            f" · created {html.escape(report.created)} · {t['frames']} frames measured, "
            f"{t['frames_with_ground_truth']} with ground truth</p>"]

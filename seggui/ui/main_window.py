@@ -255,6 +255,33 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def _title(self) -> None:
+        from seggui.core.report import workspace_title
+
+        ws = self.session.workspace
+        name = workspace_title(ws) if ws is not None else ""
+        self.setWindowTitle(f"{name} — seggui {__version__}" if name else "seggui")
+
+    def name_workspace(self, name: str | None = None) -> bool:
+        """File ▸ Name this workspace…: the name the window title and reports use."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from seggui.core.report import workspace_title
+
+        ws = self.session.workspace
+        if ws is None:
+            self.log.info("open pictures, a folder or a workspace first")
+            return False
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Name this workspace",
+                                            "Name (window title and report title):", text=workspace_title(ws))
+            if not ok:
+                return False
+        ws.set_setting("name", name.strip() or None)
+        self._title()
+        self.log.info(f"this workspace is now called {workspace_title(ws)!r}")
+        return True
+
     def show_retrain(self) -> None:
         self.retrain_dock.show()
         self.retrain_dock.raise_()
@@ -267,8 +294,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("model/last", str(card.folder))
 
     def _on_opened(self) -> None:
-        name = self.session.source.name if self.session.source else ""
-        self.setWindowTitle(f"{name} — seggui {__version__}" if name else "seggui")
+        self._title()
         ws = self.session.workspace
         if ws is not None and ws.model:  # the workspace's own model comes first
             self.model_picker.open_card(ws.model)
@@ -302,7 +328,7 @@ class MainWindow(QMainWindow):
         for runner in (self.runner, self.metrics.runner, self.drive_plot.runner):
             runner.cancel()
             runner.wait(15000)
-        self.session.close_videos()
+        self.session.drives.close()
         self.frames.close_thumbnails()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

@@ -48,6 +48,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
                                  "Numbered pictures stay separate pictures instead of a drive"),
         "open_gt": _action(win, "Open &ground truth…", win.open_gt_dialog, "Ctrl+G",
                            "Import ground-truth masks (a folder matched by name, or one mask)"),
+        "name_ws": _action(win, "&Name this workspace…", win.name_workspace, None,
+                           "The name the window and the reports use (instead of the folder's)"),
         "quit": _action(win, "&Quit", win.close, QKeySequence.StandardKey.Quit),
         "fit": _action(win, "&Fit to window", win.view.canvas.fit, "Ctrl+0", "Show the whole picture"),
         "one": _action(win, "&Actual size (1:1)", win.view.canvas.actual_size, "Ctrl+1",
@@ -112,6 +114,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
     m.addMenu("&Export").addActions([a["export_report"], a["export_overlay"], a["export_csv"]])
+    m.addAction(a["name_ws"])
     m.addSeparator()
     m.addAction(a["quit"])
     tools_panel.fill_edit_menu(mb.addMenu("&Edit"), a)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from journey import click, click_row, polygon, press_ok, trigger, type_path_and_enter, when_dialog
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 from seggui.paths import shipped_models_dir
 
@@ -149,7 +149,14 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     assert Path(ws.model).name == "parking-demo"
     assert f"{old_ref} is the model in use again" in panel.status.text()
 
-    # File ▸ Export ▸ Area report: the HTML lists 7677's corrected parking area
+    # File ▸ Name this workspace…, then File ▸ Export ▸ Area report: titled so, it lists the corrected area
+    def name_it(dialog) -> None:  # noqa: ANN001
+        dialog.findChild(QLineEdit).setText("Harvey parking survey")
+        press_ok(dialog)
+
+    answered = when_dialog(name_it)
+    trigger(win, "name_ws")
+    assert answered == ["answered"] and win.windowTitle().startswith("Harvey parking survey")
     report = tmp_path / "out" / "areas.html"
     report.parent.mkdir()
     answered = when_dialog(type_path_and_enter(report), QFileDialog)
@@ -159,4 +166,5 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     corrected = cv2.imread(str(ws.mask_path("7677", "corrected")), cv2.IMREAD_UNCHANGED)
     html = report.read_text(encoding="utf-8")
     assert f"{int((corrected == PARKING).sum()):,}" in html
+    assert "<h1>Area report — Harvey parking survey</h1>" in html
     assert corrected_iou > shown
