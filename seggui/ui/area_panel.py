@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seggui.core.area import AreaReport
+from seggui.core.area import MIN_REGION_KEY, AreaReport
+from seggui.core.errors import BadInputError
 from seggui.ui.qtutil import figures_table, swatch_icon
 from seggui.ui.session import Session
 
@@ -108,13 +109,16 @@ class AreaPanel(QWidget):
     def _on_set_gsd(self) -> None:
         value = self.gsd_spin.value()
         try:
-            self.session.set_gsd(value if value > 0 else None)
+            if self.session.workspace is None:
+                raise BadInputError(None, "open a picture, a folder or a workspace first")
+            self.session.workspace.set_gsd(value if value > 0 else None)  # the workspace tells the views
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
             self.session.log.report(exc)
 
     def _on_min_region(self) -> None:
-        if self.min_spin.value() != self.session.min_region_px:
-            self.session.set_min_region_px(self.min_spin.value())
+        ws = self.session.workspace
+        if ws is not None and self.min_spin.value() != self.session.min_region_px:
+            ws.set_setting(MIN_REGION_KEY, int(self.min_spin.value()))  # the report counts the same regions
             self.refresh()
 
     def _focus_class(self) -> int | None:

@@ -230,15 +230,6 @@ class Session(QObject):
             return []
         return ws.drives()[ws.frames[fid].drive]
 
-    def set_drive_fps(self, fps: float, frame_id: str | None = None) -> None:
-        """Set a drive's frame rate (an image sequence carries none); kept in the workspace settings."""
-        self._need_workspace()
-        self.drives.set_fps(frame_id or self.current or "", fps)
-
-    def close_videos(self) -> None:
-        """Release the decoders and cached frames of the open drives."""
-        self.drives.close()
-
     def mask(self, kind: str, frame_id: str | None = None) -> np.ndarray | None:
         """A frame's mask of a kind (see MASK_KINDS); None when absent or unreadable."""
         if kind not in MASK_KINDS:
@@ -321,10 +312,6 @@ class Session(QObject):
         found = self._cached((fid, "gsd"), load)
         return found if found is not None else ws.gsd
 
-    def set_gsd(self, m_per_px: float | None) -> None:
-        """Set (or clear) the workspace GSD typed by the user, and save the workspace."""
-        self._need_workspace().set_gsd(m_per_px or None)  # the workspace tells the views (_ws_gsd)
-
     def area(self, kind: str = "current", frame_id: str | None = None,
              live: bool = False) -> AreaReport | None:
         """Per-class area and region counts of a frame's mask (core.area), or None.
@@ -352,12 +339,6 @@ class Session(QObject):
     def min_region_px(self) -> int:
         """Regions smaller than this are not counted: the workspace's setting, as in its reports."""
         return min_region_px(self.workspace.settings) if self.workspace is not None else DEFAULT_MIN_REGION_PX
-
-    def set_min_region_px(self, value: int) -> None:
-        """Set the workspace's minimum region size (the report counts the same regions)."""
-        ws = self._need_workspace()
-        ws.set_setting(MIN_REGION_KEY, int(value))
-        self._drop(lambda key: key[1].startswith("area:"))
 
     # -------------------------------------------------------------- writing
     def apply_prediction(self, frame_id: str, labels: np.ndarray, confidence: np.ndarray | None,
@@ -418,7 +399,7 @@ class Session(QObject):
                                (ev.masks_changed, self._ws_masks), (ev.gsd_changed, self._ws_gsd),
                                (ev.model_changed, lambda ref: self.modelChanged.emit(ref or "")),
                                (ev.classes_changed, self._ws_classes),
-                               (ev.settings_changed, self.settingsChanged.emit)]
+                               (ev.settings_changed, self._ws_settings)]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
 
@@ -438,6 +419,11 @@ class Session(QObject):
         ws = self._need_workspace()
         self._set_workspace(ws, self.source or ws.root, keep=self.current)
         self.classesChanged.emit()
+
+    def _ws_settings(self, key: str) -> None:
+        if key == MIN_REGION_KEY:  # regions are counted anew (areas are cached by the size too)
+            self._drop(lambda k: k[1].startswith("area:"))
+        self.settingsChanged.emit(key)
 
     def _ws_gsd(self, gsd: Gsd | None) -> None:
         self._drop(lambda key: key[1].startswith("area:"))

@@ -158,7 +158,7 @@ class Timeline(QWidget):
     def _on_fps(self, value: float) -> None:
         if not self.frames or abs(value - self.fps) < 1e-9:
             return
-        self.session.set_drive_fps(value, self.frames[0])
+        self.session.drives.set_fps(self.frames[0], value)  # kept in the workspace settings
         if self.is_playing():
             self.timer.start(max(1, round(1000 / self.fps)))
         self.fps_box.clearFocus()
