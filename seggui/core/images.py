@@ -14,7 +14,7 @@ import numpy as np
 
 from seggui.core.atomic import atomic_write_bytes
 from seggui.core.errors import BadInputError
-from seggui.core.imagesize import PNG_END, check_encoded
+from seggui.core.imagesize import PNG_END, check_encoded, check_file
 
 try:  # keep OpenCV's own warnings off the user's terminal; we report ourselves
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -53,6 +53,12 @@ def read_bytes(path: str | Path) -> bytes:
     return data
 
 
+def read_encoded(path: str | Path) -> bytes:
+    """The bytes of a picture file, after its header passed the pixel limit (see `decode`)."""
+    check_file(path)
+    return read_bytes(path)
+
+
 def decode(path: str | Path, data: bytes, flags: int) -> np.ndarray:
     """Decode image bytes: the one place pictures and masks are decoded.
 
@@ -83,7 +89,7 @@ def decode(path: str | Path, data: bytes, flags: int) -> np.ndarray:
 def read_image(path: str | Path) -> np.ndarray:
     """Read a picture as RGB uint8 (H, W, 3); 16-bit images are scaled to 8."""
     path = Path(path)
-    arr = decode(path, read_bytes(path), cv2.IMREAD_UNCHANGED)
+    arr = decode(path, read_encoded(path), cv2.IMREAD_UNCHANGED)
     if arr.dtype == np.uint16:
         arr = (arr / 257.0 + 0.5).astype(np.uint8)
     elif arr.dtype != np.uint8:

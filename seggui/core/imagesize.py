@@ -165,6 +165,24 @@ def check_encoded(path: str | Path | None, data: bytes) -> None:
         check_pixels(path, *size)
 
 
+def check_file(path: str | Path) -> None:
+    """Refuse a picture file whose header declares more than `max_pixels()`, before it is read whole.
+
+    A huge uncompressed TIFF would otherwise be read into memory (gigabytes)
+    only to be refused. A file that cannot be opened passes: reading it names
+    that fault.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(HEADER_BYTES)
+    except OSError:
+        return
+    size = tiff_size(path) if head[:4] in TIFF_MAGIC else head_size(head)
+    if size is not None:
+        check_pixels(path, *size)
+
+
 def image_size(path: str | Path) -> tuple[int, int]:
     """(H, W) of a picture file, from its header when the format allows, else by decoding it.
 

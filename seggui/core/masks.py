@@ -19,7 +19,7 @@ import numpy as np
 from seggui.core.atomic import atomic_write_bytes
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError
-from seggui.core.images import decode, encode_png, read_bytes
+from seggui.core.images import decode, encode_png, read_encoded
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ def read_mask(
     ids are an error.
     """
     path = Path(path)
-    arr = decode(path, read_bytes(path), cv2.IMREAD_UNCHANGED)
+    arr = decode(path, read_encoded(path), cv2.IMREAD_UNCHANGED)
     if arr.ndim == 3:
         if arr.shape[2] == 4:
             arr = arr[..., :3]

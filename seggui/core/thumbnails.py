@@ -39,7 +39,7 @@ import numpy as np
 
 from seggui.core.atomic import atomic_write_bytes
 from seggui.core.errors import BadInputError
-from seggui.core.images import decode, read_bytes, read_image
+from seggui.core.images import decode, read_encoded, read_image
 from seggui.core.media.headers import image_size
 
 THUMBNAIL_DIR = "thumbnails"  # beside seggui.json in a workspace
@@ -96,7 +96,7 @@ def read_small(path: str | Path, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray
     if reduced is None:
         return make_thumbnail(read_image(path), max_side)
     _factor, flag = reduced
-    bgr = decode(path, read_bytes(path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    bgr = decode(path, read_encoded(path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
     return make_thumbnail(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
 
 

@@ -56,6 +56,22 @@ def test_30k_png_is_refused_without_decoding(tmp_path: Path) -> None:
         read_image(bomb)
 
 
+def test_a_huge_file_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    big = tmp_path / "ortho.tif"  # 400 MB of uncompressed pixels (a sparse file: no disk used)
+    tifffile.imwrite(big, shape=(20000, 20000), dtype=np.uint8)
+    assert big.stat().st_size > 400_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInputError, match="20000x20000"):
+            read_image(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # the header, not the file
+
+
 def test_the_limit_can_be_raised_and_lowered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pic = tmp_path / "p.png"
     cv2.imwrite(str(pic), np.zeros((40, 50, 3), np.uint8))
