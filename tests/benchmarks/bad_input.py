@@ -6,7 +6,9 @@ Each is refused through `read_image` and `read_mask`, the two readers every
 command and the window use; the figure is the slower of the two. Peak memory
 is what tracemalloc saw allocated by Python and NumPy during the refusal
 (OpenCV allocates outside it, so the process's peak RSS is printed too).
-Goal: under a second and 100 MB each.
+The whole command is timed too: `seggui area BOMB` in a fresh process (start-up
+and imports included), with that process's peak RSS; it must exit 2 with the
+one-line reason. Goal: under a second and 100 MB each.
 Run: python tests/benchmarks/bad_input.py
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +51,22 @@ def refuse(path: Path) -> tuple[float, float]:
     return worst_s, worst_mb
 
 
+_CHILD = ("import resource, sys\nfrom seggui.cli import main\nrc = main(sys.argv[1:])\n"
+          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(rc)")
+
+
+def command(path: Path) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of `seggui area PATH` in a new process, which must refuse it."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CHILD, "area", str(path), "--classes", "camvid-11"],
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    lines = done.stderr.strip().splitlines()
+    if done.returncode != 2 or "over the limit" not in lines[0]:
+        raise SystemExit(f"seggui area did not refuse {path}: {done.returncode} {done.stderr[-300:]}")
+    return elapsed, int(lines[-1]) / 1024
+
+
 def main() -> int:
     out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,6 +77,9 @@ def main() -> int:
             out[f"{key}_file_mb"] = round(bomb.stat().st_size / 2**20, 2)
             out[f"{key}_refuse_s"] = round(seconds, 4)
             out[f"{key}_peak_mb"] = round(mb, 2)
+            seconds, rss = command(bomb)
+            out[f"{key}_area_cmd_s"] = round(seconds, 3)
+            out[f"{key}_area_cmd_rss_mb"] = round(rss, 1)
     out["process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["goal"] = "under 1 s and 100 MB each"
     print(json.dumps(out))
