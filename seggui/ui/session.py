@@ -70,6 +70,7 @@ class Session(QObject):
         self.log = log
         self.store_dir = Path(store_dir) if store_dir else user_data_dir() / "workspaces"
         self.default_classes = default_classes
+        self.ask_classes: Any = None  # the class table of a folder with ground truth and no classes.json
         self.workspace: Workspace | None = None
         self.source: Path | None = None
         self.current: str | None = None
@@ -102,7 +103,7 @@ class Session(QObject):
 
         `pictures` applies to a plain folder (`Opener.open_folder`).
         """
-        opened = Opener(self.store_dir, self.default_classes).open(path, pictures)
+        opened = Opener(self.store_dir, self.default_classes, self.ask_classes).open(path, pictures)
         opened.notes.tell(self.log)
         self._set_workspace(opened.workspace, opened.source, opened.drives)
 
@@ -224,11 +225,9 @@ class Session(QObject):
 
     def drive_frames(self, frame_id: str | None = None) -> list[str]:
         """The frame ids of the drive a frame belongs to, in frame order ([] for a picture)."""
-        fid = frame_id or self.current
-        ws = self.workspace
-        if ws is None or fid is None or fid not in ws.frames or ws.frames[fid].drive is None:
-            return []
-        return ws.drives()[ws.frames[fid].drive]
+        fid, ws = frame_id or self.current, self.workspace
+        drive = ws.frames[fid].drive if ws is not None and fid in ws.frames else None
+        return ws.drives()[drive] if ws is not None and drive is not None else []
 
     def mask(self, kind: str, frame_id: str | None = None) -> np.ndarray | None:
         """A frame's mask of a kind (see MASK_KINDS); None when absent or unreadable."""
