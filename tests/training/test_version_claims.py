@@ -66,3 +66,27 @@ def test_the_card_takes_the_claimed_version(toy_config: dict, tmp_path: Path) ->
             result = stop.value
             break
     assert ModelCard.load(result.card_dir).version == 7
+
+
+def test_two_promotes_from_stale_copies_list_both_versions(tmp_path: Path) -> None:
+    """Two retrains each hold the workspace from before the other promoted; both versions stay listed."""
+    from seggui.training.retrain_versions import list_versions, promote, rollback
+
+    ws = _workspace_with_corrections(tmp_path / "ws")
+    first, second = Workspace.open(ws.root), Workspace.open(ws.root)
+    cards = []
+    for n in (3, 4):
+        folder, _ = claim_version_dir(ws.models_dir, "demo", n)
+        (folder / "weights.safetensors").write_bytes(b"not read here")
+        ModelCard(name="demo", architecture="Unet", encoder="resnet18", num_classes=12,
+                  classes_spec="camvid-11", weights="weights.safetensors", version=n, parent="demo@2",
+                  input=InputSpec(stride=8, tile_size=None)).save(folder)
+        cards.append(folder)
+    promote(first, cards[0])
+    promote(second, cards[1])  # its copy has never seen v3
+    listed = list_versions(Workspace.open(ws.root))
+    assert {v["ref"] for v in listed} == {"demo@2", "demo@3", "demo@4"}
+    for label in ("demo-v3", "demo-v4"):
+        entry = rollback(Workspace.open(ws.root), label)
+        assert entry["label"] == label
+        assert Workspace.open(ws.root).model == str((ws.models_dir / label).resolve())
