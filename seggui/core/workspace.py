@@ -35,7 +35,7 @@ from seggui.core.errors import BadInputError
 from seggui.core.frame_ids import check_frame_id, safe_mask_path
 from seggui.core.gsd import Gsd
 from seggui.core.jsonfile import read_json
-from seggui.core.mask_kind import LABEL_KINDS
+from seggui.core.mask_kind import LABEL_KINDS, MaskKind
 from seggui.core.masks import read_mask, write_mask
 from seggui.core.workspace_merge import save_merged, snapshot
 from seggui.core.workspace_schema import check_workspace, workspace_classes
@@ -220,8 +220,8 @@ class Workspace(WorkspaceState):
         rec.image = self._ref(path)
         rec.source = rec.index = rec.pattern = None  # a picture stands alone (add_sequence_frames re-links)
         self.frames[fid] = rec
-        rec.has_gt = self.mask_path(fid, "ground_truth").exists()
-        if rec.status == FrameStatus.NONE and self.mask_path(fid, "predicted").exists():
+        rec.has_gt = self.mask_path(fid, MaskKind.GROUND_TRUTH).exists()
+        if rec.status == FrameStatus.NONE and self.mask_path(fid, MaskKind.PREDICTED).exists():
             rec.status = FrameStatus.PREDICTED
         self.events.frames([fid])
         return rec
@@ -360,7 +360,7 @@ class Workspace(WorkspaceState):
     # ------------------------------------------------------------------ masks
     def mask_path(self, frame_id: str, kind: str) -> Path:
         """Where a frame's mask of a kind (predicted/corrected/ground_truth) lives."""
-        if kind not in MASK_KINDS and kind != "confidence":
+        if kind not in MASK_KINDS and kind != MaskKind.CONFIDENCE:
             raise ValueError(f"unknown mask kind {kind!r}")
         return safe_mask_path(self.root, kind, frame_id)  # refuses a path outside the workspace
 
@@ -380,7 +380,7 @@ class Workspace(WorkspaceState):
         path = self.mask_path(frame_id, kind)
         if not path.exists():
             return None
-        if kind == "ground_truth":
+        if kind == MaskKind.GROUND_TRUTH:
             return self.read_truth_file(path)
         return read_mask(path, self.classes)
 
@@ -391,8 +391,8 @@ class Workspace(WorkspaceState):
 
     def current_mask(self, frame_id: str) -> np.ndarray | None:
         """The mask the analyst works on: the correction if any, else the prediction."""
-        mask = self.read_mask(frame_id, "corrected")
-        return mask if mask is not None else self.read_mask(frame_id, "predicted")
+        mask = self.read_mask(frame_id, MaskKind.CORRECTED)
+        return mask if mask is not None else self.read_mask(frame_id, MaskKind.PREDICTED)
 
     def write_mask(
         self, frame_id: str, kind: str, mask: np.ndarray, model: str | None = None, save: bool = True
@@ -415,14 +415,14 @@ class Workspace(WorkspaceState):
         """
         rec = self._record(frame_id)
         before = (rec.status, rec.model, rec.has_gt)
-        if kind == "predicted":
+        if kind == MaskKind.PREDICTED:
             rec.model = model or self.model
             if rec.status == FrameStatus.NONE:
                 rec.status = FrameStatus.PREDICTED
-        elif kind == "corrected":
+        elif kind == MaskKind.CORRECTED:
             if rec.status != FrameStatus.REVIEWED:
                 rec.status = FrameStatus.CORRECTED
-        elif kind == "ground_truth":
+        elif kind == MaskKind.GROUND_TRUTH:
             rec.has_gt = True
         if save:
             self.save()

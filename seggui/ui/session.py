@@ -236,20 +236,20 @@ class Session(QObject):
         ws, fid = self.workspace, frame_id or self.current
         if ws is None or fid is None:
             return None
-        if kind == "current" and self.editor is not None and fid == self.editor_frame:
+        if kind == MaskKind.CURRENT and self.editor is not None and fid == self.editor_frame:
             return self.editor.labels  # the mask being painted, live
 
         def load() -> np.ndarray | None:
-            if kind == "current":
+            if kind == MaskKind.CURRENT:
                 mask = ws.current_mask(fid)
-            elif kind == "confidence":
-                path = ws.mask_path(fid, "confidence")
+            elif kind == MaskKind.CONFIDENCE:
+                path = ws.mask_path(fid, MaskKind.CONFIDENCE)
                 mask = read_mask(path) if path.exists() else None
             else:
                 mask = ws.read_mask(fid, kind)
             image = self.image(fid)
             if mask is not None and image is not None:
-                where = ws.mask_path(fid, "corrected" if kind == "current" else kind)
+                where = ws.mask_path(fid, MaskKind.CORRECTED if kind == MaskKind.CURRENT else kind)
                 check_mask_size(mask, image.shape[:2], where, fid)
             return mask
 
@@ -263,7 +263,7 @@ class Session(QObject):
         if self.editor is not None and fid == self.editor_frame:
             return self.editor.matrix  # kept current by every edit
         if fid not in self._matrices:
-            pred, gt = self.mask("current", fid), self.mask("ground_truth", fid)
+            pred, gt = self.mask(MaskKind.CURRENT, fid), self.mask(MaskKind.GROUND_TRUTH, fid)
             cm = None
             if pred is not None and gt is not None:
                 cm = ConfusionMatrix.for_table(self.workspace.classes).update(pred, gt)
