@@ -24,7 +24,16 @@ from seggui.core.frame_ids import frame_id_problem
 
 STATUSES = ("none", "predicted", "corrected", "reviewed")
 _TEXT_FIELDS = ("image", "source", "model", "pattern")
-_TEXT_SETTINGS = ("opened_from", "open_as")
+_TEXT_SETTINGS = ("opened_from", "open_as", "name")
+# the window's Advanced retrain settings (seggui.ui.retrain_dialog): key -> (accepts, what it must be)
+_RETRAIN_SETTINGS: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0), "a count"),
+    "batch": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a positive count"),
+    "lr": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "base_share": (lambda v: _is_number(v), "a number"),
+    "base": (lambda v: v is None or (isinstance(v, str) and "\x00" not in v), "a folder or null"),
+    "base_layout": (lambda v: isinstance(v, str), "text"),
+}
 _NUMBER_MAPS = ("drive_fps", "true_parking_m2")
 _VERSION_TEXT = ("ref", "label", "card")
 
@@ -86,6 +95,13 @@ def _settings_problem(settings: Any) -> str | None:
             continue
         if not isinstance(value, dict) or not all(_is_number(v) for v in value.values()):
             return f"settings.{name} must map names to numbers"
+    retrain = settings.get("retrain")
+    if retrain is not None:
+        if not isinstance(retrain, dict):
+            return f"settings.retrain must be an object, not {_kind(retrain)}"
+        for name, (ok, what) in _RETRAIN_SETTINGS.items():
+            if name in retrain and not ok(retrain[name]):
+                return f"settings.retrain.{name} must be {what}, not {retrain[name]!r}"
     versions = settings.get("model_versions")
     if versions is not None:
         if not isinstance(versions, list):

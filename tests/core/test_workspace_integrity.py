@@ -115,6 +115,8 @@ WRONG_TYPES = [
     (lambda d: d.__setitem__("gsd", "0.1"), "gsd must be an object"),
     (lambda d: d["settings"].__setitem__("model_versions", [{"ref": 1}]), "model_versions[0].ref"),
     (lambda d: d["settings"].__setitem__("drive_fps", {"d": "fast"}), "settings.drive_fps"),
+    (lambda d: d["settings"].__setitem__("retrain", {"epochs": "ten"}), "settings.retrain.epochs"),
+    (lambda d: d["settings"].__setitem__("retrain", [4]), "settings.retrain must be an object"),
 ]
 
 
@@ -145,7 +147,7 @@ _frame = st.fixed_dictionaries({}, optional={
 _doc = st.fixed_dictionaries(
     {"format": st.just("seggui-workspace/1")},
     optional={"classes": st.just("camvid-11") | _json, "model": _scalars, "gsd": _json,
-              "settings": st.dictionaries(st.sampled_from(["model_versions", "drive_fps", "open_as", "x"]),
+              "settings": st.dictionaries(st.sampled_from(["model_versions", "drive_fps", "retrain", "x"]),
                                           _json, max_size=3) | _json,
               "class_map": st.none() | _json,
               "frames": st.dictionaries(_ids, _frame, max_size=4) | _json},
