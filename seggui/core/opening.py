@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,9 +123,13 @@ class Opened:
 class Opener:
     """Opens paths into workspaces; managed workspaces live in `store_dir` (see the module docstring)."""
 
-    def __init__(self, store_dir: Path, default_classes: str = "camvid-11") -> None:
+    def __init__(self, store_dir: Path, default_classes: str = "camvid-11",
+                 ask_classes: Callable[[Path], ClassTable | None] | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.default_classes = default_classes
+        # asked for the class table of a new folder that has ground truth but no classes.json (the window
+        # shows a dialog); None, or an answer of None, keeps the default preset for now and says so
+        self.ask_classes = ask_classes
 
     def open(self, path: str | Path, pictures: bool | None = None) -> Opened:
         """A workspace, a folder of pictures, one picture or a video; `pictures` as in `open_folder`."""
@@ -215,7 +220,8 @@ class Opener:
         return Workspace.create(self.managed_root(key), self.guess_classes(folder, notes)), True
 
     def guess_classes(self, key: Path, notes: Notes | None = None) -> ClassTable:
-        """`classes.json` in the picture folder or its parent, else the default preset."""
+        """`classes.json` in the picture folder or its parent; else asked (ground truth to read), else the
+        default preset, said in the notes: never a silent guess."""
         folder = key if key.is_dir() else key.parent
         for cand in (folder / "classes.json", folder.parent / "classes.json"):
             if cand.is_file():
@@ -224,6 +230,20 @@ class Opener:
                 except BadInputError as exc:
                     if notes is not None:
                         notes.warning(f"{exc}; using the {self.default_classes} classes")
+                    return load_classes(self.default_classes)
+        truth = ground_truth_candidates(folder) if folder.is_dir() else []
+        if truth and self.ask_classes is not None:
+            table = self.ask_classes(truth[0])
+            if table is not None:
+                if notes is not None:
+                    notes.info(f"the ground truth in {truth[0]} is read in the {table.name} classes")
+                return table
+        if notes is not None:
+            notes.warning(f"no class table (classes.json) in {folder} or its parent: the "
+                          f"{self.default_classes} classes are used for now; running a model takes the "
+                          "model's classes"
+                          + (f" (the ground truth in {truth[0]} must fit {self.default_classes})" if truth
+                             else ""))
         return load_classes(self.default_classes)
 
     def _open_pictures(self, folder: Path, pictures: list[Path], sequences: list[FolderSource],

@@ -20,6 +20,7 @@ from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
 from seggui.ui.class_map_dialog import ClassMapDialog
 from seggui.ui.class_panel import ClassPanel
+from seggui.ui.class_table_dialog import ClassTableDialog
 from seggui.ui.drive_plot import DrivePlot
 from seggui.ui.editing import EditController
 from seggui.ui.frame_browser import FrameBrowser
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.inference = Inference(self.session, self.runner, self)
         self.inference.confirm_map = lambda suggested: ClassMapDialog.ask(suggested, self)
+        self.session.ask_classes = lambda truth: ClassTableDialog.ask(truth, self)
         self.view = ViewPanel(self.session)
         self.frames = FrameBrowser(self.session)
         self.classes = ClassPanel(self.session)
