@@ -40,7 +40,7 @@ DEFAULT_MIN_REGION_PX = 20
 MIN_REGION_KEY = "min_region_px"  # the workspace setting that overrides it
 
 
-def min_region_px(settings: dict) -> int:
+def min_region_px(settings: dict[str, Any]) -> int:
     """The workspace's minimum region size (its setting, else DEFAULT_MIN_REGION_PX)."""
     value = settings.get(MIN_REGION_KEY, DEFAULT_MIN_REGION_PX)
     return int(value) if isinstance(value, int | float) and value >= 0 else DEFAULT_MIN_REGION_PX

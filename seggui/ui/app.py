@@ -74,7 +74,7 @@ def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = Non
     return int(app.exec())
 
 
-def _imported_on_open(win: Any, paths: list[str | Path], ground_truth: Path) -> bool:
+def _imported_on_open(win: Any, paths: Sequence[str | Path], ground_truth: Path) -> bool:
     """Whether opening `paths` already imported `ground_truth` (a sibling mask folder such as masks/)."""
     from seggui.core.opening import ground_truth_candidates
 
