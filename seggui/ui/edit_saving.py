@@ -98,9 +98,10 @@ class EditSaving(QObject):
             self.timer.start()  # the write in flight finishes first; try again shortly
             return False
         self.timer.stop()
+        before, self.state = self.state, SaveState.WRITING  # first: a write ending at once commits in submit
         started = self.writer.submit(saver)
-        if started:
-            self.state = SaveState.WRITING
+        if not started and self.state is SaveState.WRITING:
+            self.state = before
         self._changed()
         return started
 

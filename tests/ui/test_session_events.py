@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,23 @@ def test_saving_a_stroke_is_told_by_the_workspace_once(qtbot, window, camvid_fol
     assert len(frames.calls) == 1  # corrected again: nothing moved, nothing told
     ctrl.mark_reviewed()
     assert len(frames.calls) == 2 and ctrl.saving.state is SaveState.IDLE
+
+
+def test_a_write_that_fails_at_once_leaves_the_state_failed(qtbot, window, camvid_folder: Path,
+                                                           monkeypatch) -> None:
+    assert window.open_path(camvid_folder)
+    ctrl = window.editing
+    ctrl.set_tool("brush")
+
+    def failed_at_once(fn, *args):  # noqa: ANN001, ANN202 - the future is done before submit returns
+        future: Future = Future()
+        future.set_exception(OSError(28, "No space left on device"))
+        return future
+
+    monkeypatch.setattr(ctrl.writer._pool, "submit", failed_at_once)  # noqa: SLF001
+    stroke(qtbot, window.view.canvas, 40.5)
+    ctrl.saving.flush_in_background()
+    assert ctrl.saving.state is SaveState.FAILED and ctrl.save_failed and not ctrl.saved
 
 
 def test_the_shape_of_session_and_editing() -> None:
