@@ -43,6 +43,7 @@ from seggui.core.report import parking_class
 from seggui.core.truth_matrices import matrix_job
 from seggui.core.workspace import FrameRecord, Workspace
 from seggui.paths import user_data_dir
+from seggui.ui.main_thread import MainThreadRelay
 
 MASK_KINDS = tuple(MaskKind)  # strings work too: MaskKind is a StrEnum
 _CACHE_SIZE = 32
@@ -84,6 +85,7 @@ class Session(QObject):
         self.editor_frame: str | None = None
         self.drives = DriveMedia(self._report_once, lambda text: self.log.warning(text))
         self._subscriptions: list[tuple[Any, Any]] = []  # (workspace signal, slot) while it is open
+        self._relay = MainThreadRelay(self)
 
     # ------------------------------------------------------------- opening
     @property
@@ -390,15 +392,14 @@ class Session(QObject):
 
     # ------------------------------------------------ the workspace's events
     def _subscribe(self, ws: Workspace) -> None:
-        """Listen to `ws` (and no longer to the workspace shown before)."""
+        """Listen to `ws` (not to the one shown before), on the GUI thread whichever thread changes it."""
         for signal, slot in self._subscriptions:
             signal.disconnect(slot)
         ev = ws.events
-        self._subscriptions = [(ev.frames_changed, lambda _ids: self.framesChanged.emit()),
-                               (ev.masks_changed, self._ws_masks), (ev.gsd_changed, self._ws_gsd),
-                               (ev.model_changed, lambda ref: self.modelChanged.emit(ref or "")),
-                               (ev.classes_changed, self._ws_classes),
-                               (ev.settings_changed, self._ws_settings)]
+        self._subscriptions = [(sig, self._relay.wrap(fn)) for sig, fn in (
+            (ev.frames_changed, lambda _ids: self.framesChanged.emit()), (ev.masks_changed, self._ws_masks),
+            (ev.gsd_changed, self._ws_gsd), (ev.model_changed, lambda ref: self.modelChanged.emit(ref or "")),
+            (ev.classes_changed, self._ws_classes), (ev.settings_changed, self._ws_settings))]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
 

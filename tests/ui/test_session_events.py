@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -61,6 +62,16 @@ def test_changes_made_on_the_workspace_reach_the_views(session: Session, tmp_pat
     assert len(frames.calls) == 2
     session.workspace.set_status("a", FrameStatus.CORRECTED)
     assert len(frames.calls) == 3
+
+
+def test_a_change_made_on_a_worker_thread_is_told_on_the_gui_thread(qtbot, session: Session) -> None:
+    seen: list[threading.Thread] = []
+    session.framesChanged.connect(lambda: seen.append(threading.current_thread()))
+    worker = threading.Thread(target=session.workspace.set_status, args=("a", FrameStatus.REVIEWED))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
+    assert seen == [threading.main_thread()]  # the session's caches and signals stay on the GUI thread
 
 
 def test_a_prediction_is_one_mask_change(session: Session) -> None:
