@@ -67,6 +67,10 @@ def card_from_onnx(path: str | Path) -> ModelCard:
     path = Path(path).resolve()
     meta = read_metadata(path)
     if META_CARD not in meta:
+        from seggui.engine.deepness import deepness_card, is_deepness
+
+        if is_deepness(meta):  # a QGIS Deepness model: its own metadata describes it
+            return deepness_card(path, meta)
         raise BadInputError(
             path, "this ONNX file carries no seggui model card; write a model.json beside it "
             '(see seggui.engine.card) with "onnx": "' + path.name + '"'
