@@ -7,7 +7,7 @@ runner); neither the job nor its caller needs to know about the other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -69,6 +69,21 @@ def run_job(job: Job[T]) -> T:
             next(job)
         except StopIteration as stop:
             return cast(T, stop.value)
+
+
+def map_progress(job: Job[T], fn: Callable[[Progress], Progress]) -> Job[T]:
+    """Run `job` inside another, yielding `fn(p)` for each of its `Progress` (e.g. counted over a larger
+    whole); returns the job's result. Closing this generator closes `job`.
+    """
+    try:
+        while True:
+            try:
+                p = next(job)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            yield fn(p)
+    finally:
+        job.close()
 
 
 def iter_with_cancel(items: Iterable[T], token: CancelToken | None) -> Iterator[T]:

@@ -9,6 +9,8 @@ imports the engine.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -115,3 +117,79 @@ class WorkspaceOutputs:
     def close(self) -> None:
         self.ws.save()
         self._since_save = 0
+
+
+class DeferredWorkspaceOutputs:
+    """Predictions written as files on the pipeline's writer thread, recorded in the workspace later.
+
+    For a workspace owned by another thread (the window's GUI thread): the
+    PNG encoding and writing happen here, off that thread, and the frames
+    written wait in a list until the owner calls `record()`, which moves
+    their statuses in one `Workspace.batch()` (one seggui.json write,
+    coalesced events) instead of one save per frame, which costs O(n²) on a
+    drive. `notify()` (from the writer thread) tells the owner a batch is
+    due: `every_s` seconds after the last one, or `every_n` frames, and at
+    `close()`. A frame corrected meanwhile keeps its correction (see
+    `Workspace.record_mask`); `stop()` writes nothing more (the workspace
+    was closed).
+    """
+
+    def __init__(self, ws: Workspace, model: str | None, *, write_confidence: bool = True,
+                 every_s: float = 0.5, every_n: int = 500, notify: Any = None) -> None:
+        self.ws = ws
+        self.model = model
+        self.write_confidence = write_confidence
+        self.every_s = every_s
+        self.every_n = every_n
+        self.notify = notify
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._last = time.monotonic()
+        self._stopped = False
+
+    def done(self, index: int, frame_id: str) -> bool:
+        """Predicted by this model already (read on the owner's thread, when planning)."""
+        return self.ws.predicted_by(frame_id, self.model)
+
+    def __call__(self, index: int, frame_id: str, frame: np.ndarray, pred: PredictionLike) -> None:
+        if self._stopped:
+            return
+        if self.write_confidence and pred.confidence is not None:  # first: a reader of the labels finds both
+            write_mask(self.ws.mask_path(frame_id, "confidence"), confidence_png(pred.confidence))
+        write_mask(self.ws.mask_path(frame_id, "predicted"), pred.labels)
+        with self._lock:
+            self._pending.append(frame_id)
+            due = len(self._pending) >= self.every_n or time.monotonic() - self._last >= self.every_s
+            if due:
+                self._last = time.monotonic()
+        if due and self.notify is not None:
+            self.notify()
+
+    def take(self) -> list[str]:
+        """The frames written since the last call (any thread)."""
+        with self._lock:
+            taken, self._pending = self._pending, []
+        return taken
+
+    def record(self, ws: Workspace | None = None) -> list[str]:
+        """On the workspace's thread: record the frames written so far in `ws` (default: the run's).
+
+        `ws` may be a newer object for the same folder (the workspace was
+        opened again); frames it no longer has are left out.
+        """
+        ws = ws if ws is not None else self.ws
+        taken = [fid for fid in self.take() if fid in ws.frames]
+        if taken:
+            with ws.batch():
+                for fid in taken:
+                    ws.record_mask(fid, "predicted", self.model)
+        return taken
+
+    def stop(self) -> None:
+        """Write no more files (any thread); what was written stays to be taken."""
+        self._stopped = True
+
+    def close(self) -> None:
+        """The run ended (writer thread): the owner is told to record the last frames."""
+        if self.notify is not None:
+            self.notify()

@@ -1,12 +1,15 @@
 """Background inference: the chosen model card, its loaded predictor, and the run job.
 
-The job is a plain generator (like every core job) that the `JobRunner`
-drives on a worker thread: it loads the predictor on first use (torch or
-ONNX Runtime are imported there, never before the window shows), runs the
-engine's pipeline over the pictures and video frames, and yields the labels
-in `Progress.data`. The main thread applies each result to the session (mask files, status, views), so the
-workspace is only ever changed on the main thread. A picture that fails is
-reported in `Progress.error` and the run goes on with the next one.
+The window predicts through the engine's one path, `predict_workspace`, like
+the CLI, the demo and retraining. The run is planned on the GUI thread (which
+frames, the drive sources the session has open), then the job runs on the
+`JobRunner`'s worker: it loads the predictor on first use (torch or ONNX
+Runtime are imported there, never before the window shows) and the pipeline's
+writer thread encodes and writes each mask PNG through a
+`DeferredWorkspaceOutputs` sink. The GUI thread only records the written
+frames in the workspace, in batches (every half second, and at the end): one
+seggui.json write and one coalesced event per batch, never one per frame. A
+picture that fails is reported in `Progress.error` and the run goes on.
 
 Drive frames (a video's, or an image sequence's) go through the drive's own
 media `Source` (one pipeline run per drive, decoded sequentially, never a
@@ -17,84 +20,36 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from seggui.core.errors import BadInputError
 from seggui.core.jobs import CancelToken, Job, Progress
-from seggui.core.outputs import confidence_png
+from seggui.core.outputs import DeferredWorkspaceOutputs
 from seggui.engine.card import ModelCard
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
-VideoRun = tuple[Any, list[int]]  # (media Source of a drive, frame indices to predict)
+if TYPE_CHECKING:
+    from seggui.engine.workspace_inference import PredictionPlan
 
 
-def predict_job(card: ModelCard, predictor: Any, items: list[tuple[str, Path]],
-                token: CancelToken, videos: list[VideoRun] | None = None) -> Job[dict[str, int]]:
-    """Predict each (frame id, picture) pair, then each drive's frames, through the engine's pipeline.
+def _predict_job(card: ModelCard, predictor: Any, plan: PredictionPlan, sink: DeferredWorkspaceOutputs,
+                 token: CancelToken) -> Job[dict[str, int]]:
+    """Load the predictor if none is given (telling the window in `Progress.data`), then run the plan."""
+    from seggui.engine.workspace_inference import predict_workspace
 
-    Loads the predictor first if none is given. `seggui.engine.pipeline`
-    decodes ahead, batches and reports unreadable pictures; its sink (on the
-    pipeline's writer thread) only queues each result, and this generator
-    hands them on in `Progress.data`, so the workspace is written on the main
-    thread alone.
-    """
-    from seggui.core.media import PictureListSource
-
-    videos = [(src, sorted(ix)) for src, ix in videos or [] if ix]
-    total = len(items) + sum(len(ix) for _src, ix in videos)
     if predictor is None:
-        yield Progress(0, total, f"loading {card.name}…")
+        yield Progress(0, plan.total, f"loading {card.name}…")
         from seggui.engine.predictor import load_predictor  # torch/ORT load here, off the UI thread
 
         predictor = load_predictor(card)
-        yield Progress(0, total, predictor.describe(), data={"predictor": predictor, "card": card.ref})
-    from seggui.engine.pipeline import run_pipeline
-
-    ready: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-    runs: list[tuple[Any, int, int | None, Callable[[int, str], bool] | None]] = []
-    if items:
-        runs.append((PictureListSource([path for _fid, path in items], [fid for fid, _path in items]),
-                     0, None, None))
-    for src, indices in videos:
-        wanted = set(indices)
-        runs.append((src, indices[0], indices[-1] + 1, lambda i, _name, w=wanted: i not in w))  # type: ignore[misc]
-
-    def results(done: int) -> Iterator[Progress]:
-        while not ready.empty():
-            fid, pred = ready.get()
-            conf = None if pred.confidence is None else confidence_png(pred.confidence)
-            yield Progress(done, total, fid, item=fid, data={"frame": fid, "labels": pred.labels,
-                                                             "confidence": conf, "model": card.ref})
-
-    written = failed = base = 0
-    for source, start, stop, skip in runs:
-        inner = run_pipeline(predictor, source, lambda _i, fid, _frame, pred: ready.put((fid, pred)),
-                             start=start, stop=stop, skip=skip, token=token)
-        span = source.span(start, stop)
-        unwanted = len(span) - (sum(1 for i in span if not skip(i, "")) if skip else len(span))
-        try:
-            while True:
-                try:
-                    p = next(inner)
-                except StopIteration as stop_:
-                    outcome = stop_.value
-                    break
-                done = base + max(0, p.done - unwanted)
-                yield from results(done)
-                yield Progress(done, total, p.message, item=p.item, error=p.error)
-        finally:
-            inner.close()
-        written += len(outcome.written)
-        failed += len(outcome.failed)
-        base += len(outcome.written) + len(outcome.failed)
-        yield from results(base)
-    return {"predicted": written, "failed": failed}
+        yield Progress(0, plan.total, predictor.describe(), data={"predictor": predictor, "card": card.ref})
+    written = yield from predict_workspace(sink.ws, predictor, token=token, sink=sink, plan=plan)
+    return {"predicted": written, "failed": len(plan.failed)}
 
 
 def model_ref(card: ModelCard) -> str:
@@ -112,6 +67,7 @@ class Inference(QObject):
 
     modelChanged = Signal()
     predictorReady = Signal(str)
+    _recordDue = Signal()  # from the pipeline's writer thread: a batch of written frames awaits recording
 
     def __init__(self, session: Session, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +77,7 @@ class Inference(QObject):
         self.predictor: Any = None
         self.last_result: dict[str, int] | None = None
         self.run_root: Path | None = None  # the workspace a running prediction job writes into
+        self._sink: DeferredWorkspaceOutputs | None = None  # the running job's, until its last batch
         # asks the analyst to confirm a class map (ClassMap -> ClassMap, or None to stop); the window
         # shows ClassMapDialog, tests and scripts may answer otherwise
         self.confirm_map: Callable[[Any], Any] = lambda suggested: suggested
@@ -129,6 +86,7 @@ class Inference(QObject):
         for signal in (runner.failed, runner.cancelled):
             signal.connect(self._on_ended)
         session.opened.connect(self._on_opened)
+        self._recordDue.connect(self._record)  # queued: emitted on the writer thread
 
     def describe(self) -> str:
         """The status-bar text: model name, backend and device once loaded."""
@@ -166,19 +124,21 @@ class Inference(QObject):
             ids = [fid for fid in frame_ids or [] if fid in s.workspace.frames]
         else:
             ids = [s.current] if scope == "current" and s.current else s.frame_ids
-        items, videos, done = self._plan(ids, resume=scope != "current")
-        if done:
-            s.log.info(f"{done} drive frames already predicted by {self.card.name}: skipped")
-        count = len(items) + sum(len(ix) for _src, ix in videos)
+        plan = self._plan(ids, resume=scope != "current")
+        if plan.skipped:
+            s.log.info(f"{plan.skipped} drive frames already predicted by {self.card.name}: skipped")
+        count = plan.total
         if count == 0:
+            plan.close()
             s.log.info("nothing to predict")
             return False
         card, predictor = self.card, self.predictor
-        only = items[0][0] if items else s.current
+        sink = DeferredWorkspaceOutputs(s.workspace, card.ref, notify=self._recordDue.emit)
+        only = plan.pictures[0][0] if plan.pictures else s.current
         title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
-        started = self.runner.start(title, lambda token: predict_job(card, predictor, items, token, videos))
+        started = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
         if started:
-            self.run_root = s.workspace.root
+            self.run_root, self._sink = s.workspace.root, sink
             s.workspace.set_model(model_ref(card))  # the model in use: what Retrain fine-tunes
         return started
 
@@ -209,40 +169,46 @@ class Inference(QObject):
         s.log.info(f"workspace now uses the classes of model {self.card.name} ({table.name})")
         return True
 
-    def _plan(self, ids: list[str], resume: bool) -> tuple[list[tuple[str, Path]], list[VideoRun], int]:
-        """(pictures, drive runs with frame indices, frames skipped as already done by this model)."""
+    def _plan(self, ids: list[str], resume: bool) -> PredictionPlan:
+        """Which of `ids` to predict, on this thread (it reads the workspace): every picture, and the
+        drive frames not yet predicted by this model when `resume`, through the session's open sources.
+        """
+        from seggui.engine.workspace_inference import plan_prediction
+
         s, ref = self.session, self.card.ref if self.card else ""
         ws = s.workspace
         assert ws is not None
-        pictures, drives = ws.split_by_drive(ids)
-        items = [(fid, path) for fid in pictures if (path := ws.image_path(fid)) is not None]
-        done = 0
-        if resume:
-            todo = {k: [f for f in fids if not ws.predicted_by(f, ref)] for k, fids in drives.items()}
-            done = sum(len(v) for v in drives.values()) - sum(len(v) for v in todo.values())
-            drives = {k: v for k, v in todo.items() if v}
-        videos: list[VideoRun] = []
-        for fids in drives.values():
-            src = s.video(fids[0])  # None: unreadable, already reported by the session
-            if src is None:
-                continue
-            index = {src.name(i): i for i in range(len(src))}
-            lost = [fid for fid in fids if fid not in index]
-            if lost:
-                s.log.warning(f"{src.path}: {len(lost)} frames of the workspace are no longer in it "
-                              f"(first: {lost[0]}); they are not predicted")
-            videos.append((src, [index[fid] for fid in fids if fid in index]))
-        return items, videos, done
+
+        def done(fid: str) -> bool:
+            return ws.frames[fid].drive is not None and ws.predicted_by(fid, ref)
+
+        # s.video: None for an unreadable drive, already reported by the session
+        plan = plan_prediction(ws, ids, done=done if resume else None, source_of=s.video)
+        for d in plan.drives:
+            if d.lost:
+                s.log.warning(f"{d.source.path}: {len(d.lost)} frames of the workspace are no longer in it "
+                              f"(first: {d.lost[0]}); they are not predicted")
+        return plan
 
     def _on_progress(self, p: Progress) -> None:
         data = p.data or {}
-        if "predictor" in data:
-            if self.card is not None and data["card"] == self.card.ref:
-                self.predictor = data["predictor"]
-                self.predictorReady.emit(self.predictor.describe())
-                self.modelChanged.emit()
-        elif "labels" in data and self._same_workspace():
-            self.session.apply_prediction(data["frame"], data["labels"], data["confidence"], data["model"])
+        if "predictor" in data and self.card is not None and data["card"] == self.card.ref:
+            self.predictor = data["predictor"]
+            self.predictorReady.emit(self.predictor.describe())
+            self.modelChanged.emit()
+
+    def _record(self) -> None:
+        """Record the frames the running job wrote since the last batch: one seggui.json write for all.
+
+        Into the open workspace when it is the run's folder (opened again or
+        not); into the run's own workspace object when another one was opened
+        meanwhile (its files are there, never in the new one).
+        """
+        sink = self._sink
+        if sink is None:
+            return
+        ws = self.session.workspace
+        sink.record(ws if ws is not None and ws.root == sink.ws.root else None)
 
     def _same_workspace(self) -> bool:
         """Whether the run's results still belong to the open workspace (never write into another one)."""
@@ -254,13 +220,16 @@ class Inference(QObject):
         if self.run_root is not None and self.runner.is_running() and not self._same_workspace():
             self.session.log.info(f"{self.runner.title} stopped: another workspace was opened "
                                   "(frames already predicted are kept; run again to resume)")
+            if self._sink is not None:
+                self._sink.stop()
             self.runner.cancel()
 
     def _on_ended(self, *_: object) -> None:
-        self.run_root = None
+        self._record()  # the last batch: what the run wrote before it stopped or failed is kept
+        self.run_root, self._sink = None, None
 
     def _on_finished(self, result: Any) -> None:
-        self.run_root = None
+        self._on_ended()
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""
