@@ -25,10 +25,12 @@ COMMANDS: list[str] = [
     "area_cmd",
     "report_cmd",
     "infer_cmd",
+    "vectorize_cmd",
     "open_cmd",
     "synth_cmd",
     "train_cmd",
     "retrain_cmd",
+    "serve_cmd",
 ]
 
 

@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=int, default=0, help="first frame index")
     p.add_argument("--stop", type=int, help="stop before this frame index")
     p.add_argument("--no-resume", action="store_true", help="redo frames whose mask already exists")
+    p.add_argument("--bands", help="GeoTIFF bands shown to the model as R,G,B (e.g. 4,1,2; default: RGB "
+                                   "from the colour interpretation, else 1,2,3)")
+    p.add_argument("--cog", action="store_true", help="write a GeoTIFF mask as a Cloud Optimized GeoTIFF")
+    p.add_argument("--block", type=positive_int, help="orthomosaic block side in px (default 4096; memory "
+                                                      "grows with it)")
     p.add_argument("--overwrite", action="store_true",
                    help="OUT holds another model's masks (or options'): remove them and redo every frame "
                         "(without it such a folder is refused, so a resume never mixes two models)")
@@ -41,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seggui.cli.ortho_infer import is_orthomosaic, run_ortho
     from seggui.cli.progress import run_with_progress
     from seggui.core.atomic import check_writable
     from seggui.core.gsd import Gsd, find_gsd
@@ -53,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from seggui.engine.pipeline import run_pipeline
     from seggui.engine.predictor import load_predictor
 
+    if is_orthomosaic(args.source):  # a georeferenced GeoTIFF: a GeoTIFF mask on its grid
+        return run_ortho(args)
     check_writable(args.out, folder=True)  # before the model loads: a bad --out costs a second
     if args.overlay_video:
         check_writable(args.overlay_video)

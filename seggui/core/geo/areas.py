@@ -26,6 +26,7 @@ import numpy as np
 from seggui.core.errors import BadInputError
 from seggui.core.geo import require
 from seggui.core.geo.raster import GeoInfo
+from seggui.core.gsd import Gsd
 
 WGS84 = (6378137.0, 1 / 298.257223563)  # semi-major axis (m), flattening
 PLANAR, GEODESIC, MERCATOR = "planar", "geodesic per row", "Mercator scale corrected per row"
@@ -130,7 +131,7 @@ def pixel_areas(info: GeoInfo) -> PixelAreas:
     return PixelAreas(area, None, name, f"{PLANAR} (projected CRS, unit {unit:g} m)")
 
 
-def gsd_from_geotiff(path: Any) -> Any:
+def gsd_from_geotiff(path: Any) -> Gsd:
     """A `Gsd` for a geographic or Mercator GeoTIFF: the mean pixel area, CRS and method in its note.
 
     The window and reports speak `Gsd` (one m² per pixel); for a picture a few
@@ -138,7 +139,6 @@ def gsd_from_geotiff(path: Any) -> Any:
     the GIS commands (`seggui vectorize`, orthomosaic inference) use exactly.
     """
     from seggui.core.geo.raster import GeoRaster
-    from seggui.core.gsd import Gsd
 
     with GeoRaster(path) as ras:
         info = ras.info
