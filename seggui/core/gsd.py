@@ -252,7 +252,10 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
     units = keys.get(3076)
     if model == 2 or (isinstance(units, int) and units in _ANGULAR_UNITS) or (
             model is None and units is None and 2054 in keys and 3072 not in keys):
-        raise BadInputError(path, f"the GeoTIFF CRS is geographic (pixel size in degrees); {_DEGREES_HINT}")
+        return _on_the_ellipsoid(path, None, "the GeoTIFF CRS is geographic (pixel size in degrees)")
+    if keys.get(3072) in _MERCATOR_CODES:  # map metres overstate the ground by 1/cos²(latitude)
+        return _on_the_ellipsoid(path, None, "the GeoTIFF is in Web Mercator (map metres are not ground "
+                                             "metres)")
     if model == 3:
         raise BadInputError(path, "the GeoTIFF uses a geocentric model, which has no ground pixel size")
     unit_m, note = 1.0, ""
@@ -272,6 +275,28 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
             raise BadInputError(path, "ModelPixelScaleTag holds fewer than 2 values")
         a, b, d, e = scale_v[0], 0.0, 0.0, -scale_v[1]
     return Gsd.from_matrix(a, b, d, e, "geotiff", path, unit_m, note)
+
+
+_MERCATOR_CODES = (3857, 3785, 900913, 102100, 102113)
+
+
+def _on_the_ellipsoid(path: Path, data: bytes | None, why: str) -> Gsd:
+    """A geographic or Mercator GeoTIFF measured on the ellipsoid (the `geo` extra), else refused.
+
+    The Gsd is the mean pixel area over the picture's rows; its note names
+    the CRS and the method (`seggui.core.geo.areas`).
+    """
+    from seggui.core.geo import GeoUnavailable
+
+    if data is None:
+        try:
+            from seggui.core.geo.areas import gsd_from_geotiff
+
+            return gsd_from_geotiff(path)
+        except GeoUnavailable:
+            pass
+    raise BadInputError(path, f"{why}; {_DEGREES_HINT}, or install seggui[geo] to measure it on the "
+                              "ellipsoid")
 
 
 # ----------------------------------------------------------------- the finder
