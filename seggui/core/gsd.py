@@ -225,19 +225,23 @@ def _geokeys(tags: Any) -> dict[int, Any]:
     return keys
 
 
-def read_geotiff_gsd(path: str | Path) -> Gsd | None:
+def read_geotiff_gsd(path: str | Path, data: bytes | None = None) -> Gsd | None:
     """The GSD from a GeoTIFF's own tags, or None when the file has none.
 
     Not a TIFF, or a TIFF without ModelPixelScale/ModelTransformation: None.
-    A geographic (degree) CRS or an unknown unit: BadInputError.
+    A geographic (degree) CRS or an unknown unit: BadInputError. `data`: the
+    file's bytes already in memory (an upload to `seggui serve`), read instead
+    of `path`, which then only names them in messages.
     """
+    import io
+
     import tifffile
 
     path = Path(path)
-    if not _is_tiff(path):
+    if not (data[:4] in TIFF_MAGIC if data is not None else _is_tiff(path)):
         return None
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
             tags = tif.pages[0].tags  # type: ignore[union-attr]
             scale = tags.get(33550)
             matrix = tags.get(34264)
@@ -252,9 +256,9 @@ def read_geotiff_gsd(path: str | Path) -> Gsd | None:
     units = keys.get(3076)
     if model == 2 or (isinstance(units, int) and units in _ANGULAR_UNITS) or (
             model is None and units is None and 2054 in keys and 3072 not in keys):
-        return _on_the_ellipsoid(path, None, "the GeoTIFF CRS is geographic (pixel size in degrees)")
+        return _on_the_ellipsoid(path, data, "the GeoTIFF CRS is geographic (pixel size in degrees)")
     if keys.get(3072) in _MERCATOR_CODES:  # map metres overstate the ground by 1/cos²(latitude)
-        return _on_the_ellipsoid(path, None, "the GeoTIFF is in Web Mercator (map metres are not ground "
+        return _on_the_ellipsoid(path, data, "the GeoTIFF is in Web Mercator (map metres are not ground "
                                              "metres)")
     if model == 3:
         raise BadInputError(path, "the GeoTIFF uses a geocentric model, which has no ground pixel size")

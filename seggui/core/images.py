@@ -89,7 +89,13 @@ def decode(path: str | Path, data: bytes, flags: int) -> np.ndarray:
 def read_image(path: str | Path) -> np.ndarray:
     """Read a picture as RGB uint8 (H, W, 3); 16-bit images are scaled to 8."""
     path = Path(path)
-    arr = decode(path, read_encoded(path), cv2.IMREAD_UNCHANGED)
+    return decode_image(path, read_encoded(path))
+
+
+def decode_image(path: str | Path, data: bytes) -> np.ndarray:
+    """`read_image` for bytes already in memory (an upload); `path` only names them in errors."""
+    path = Path(path)
+    arr = decode(path, data, cv2.IMREAD_UNCHANGED)
     if arr.dtype == np.uint16:
         arr = (arr / 257.0 + 0.5).astype(np.uint8)
     elif arr.dtype != np.uint8:

@@ -81,7 +81,14 @@ def read_mask(
     ids are an error.
     """
     path = Path(path)
-    arr = decode(path, read_encoded(path), cv2.IMREAD_UNCHANGED)
+    return decode_mask(path, read_encoded(path), table, source_labels)
+
+
+def decode_mask(path: str | Path, data: bytes, table: ClassTable | None = None,
+                source_labels: bool = False) -> np.ndarray:
+    """`read_mask` for bytes already in memory (an upload); `path` only names them in errors."""
+    path = Path(path)
+    arr = decode(path, data, cv2.IMREAD_UNCHANGED)
     if arr.ndim == 3:
         if arr.shape[2] == 4:
             arr = arr[..., :3]
