@@ -1,7 +1,7 @@
 """Inference over GeoTIFF orthomosaics of any size, in bounded memory, resumable.
 
 The orthomosaic is cut into blocks (4096 px a side by default, multiples of
-the mask file's 512-px tiles). Each block is read with a halo around it, so
+the mask file's tiles, 512 px, or smaller for small blocks). Each block is read with a halo around it, so
 the network sees the neighbours of the block's edge pixels; inside the block
 plus halo the engine's own tiler (`seggui.engine.tiling.run_tiled`: tiles
 with overlap, weighted blending, stride-aligned) predicts; the halo is
@@ -100,8 +100,9 @@ def predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, *,
     if spec.tile_size is None:
         spec = replace(spec, tile_size=1024, tile_overlap=min(128, spec.tile_overlap or 128))
     stride = spec.stride
-    step = math.lcm(BLOCK, stride)
+    step = math.lcm(16, stride)  # GeoTIFF tiles are multiples of 16; blocks start on the stride
     block = max(step, (block // step) * step)
+    file_tile = next(t for t in (BLOCK, 256, 128, 64, 32, 16) if block % t == 0)
     ras = GeoRaster(source, bands)
     t0 = time.perf_counter()
     try:
@@ -116,7 +117,7 @@ def predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, *,
                     "seggui_bands": list(info.bands),
                     "seggui_block": block, "seggui_scale": round(scale, 6),
                     "seggui_size": [info.height, info.width]}
-        writer = MaskWriter(out, info, card.classes, identity, resume)
+        writer = MaskWriter(out, info, card.classes, identity, resume, file_tile)
         blocks = list(iter_blocks(info.height, info.width, block))
         result = OrthoResult(None, len(blocks), scale=scale, notes=[note] if note else [])
         complete = False

@@ -36,8 +36,8 @@ def progress_path(final: Path) -> Path:
     return final.with_name(final.stem + ".progress.json")
 
 
-def mask_profile(info: GeoInfo, dtype: str = "uint8") -> dict[str, Any]:
-    """The rasterio profile of a mask on `info`'s grid: one band, tiled 512, deflate."""
+def mask_profile(info: GeoInfo, dtype: str = "uint8", tile: int = BLOCK) -> dict[str, Any]:
+    """The rasterio profile of a mask on `info`'s grid: one band, tiled (512 px), deflate."""
     rasterio = require("rasterio")
     crs = rasterio.crs.CRS.from_wkt(info.crs_wkt) if info.crs_wkt else None
     a, b, c, d, e, f = info.transform
@@ -45,7 +45,7 @@ def mask_profile(info: GeoInfo, dtype: str = "uint8") -> dict[str, Any]:
         "driver": "GTiff", "height": info.height, "width": info.width, "count": 1, "dtype": dtype,
         "crs": crs, "transform": require("affine").Affine(a, b, c, d, e, f),
         "nodata": MASK_NODATA if dtype == "uint8" else 65535,
-        "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate",
+        "tiled": True, "blockxsize": tile, "blockysize": tile, "compress": "deflate",
         "BIGTIFF": "IF_SAFER",
     }
 
@@ -59,7 +59,7 @@ class MaskWriter:
     """Writes a mask GeoTIFF by windows, resumably; `close(complete=True)` publishes it."""
 
     def __init__(self, final: Path, info: GeoInfo, table: ClassTable, identity: dict[str, Any],
-                 resume: bool = True) -> None:
+                 resume: bool = True, tile: int = BLOCK) -> None:
         rasterio = require("rasterio")
         self.final, self.partial, self.progress = final, partial_path(final), progress_path(final)
         self.identity = identity
@@ -74,7 +74,7 @@ class MaskWriter:
         else:
             for p in (self.partial, self.progress):
                 p.unlink(missing_ok=True)
-            self.ds = rasterio.open(self.partial, "w", **mask_profile(info, dtype))
+            self.ds = rasterio.open(self.partial, "w", **mask_profile(info, dtype, tile))
             if dtype == "uint8":
                 self.ds.write_colormap(1, colormap(table))
             self.ds.update_tags(1, classes=json.dumps(table.to_dict()))

@@ -63,7 +63,7 @@ def write_geotiff(path: str | Path, image: np.ndarray, mask: np.ndarray, gsd: fl
     a, b, c, d, e, f = grid(crs, gsd)
     t = affine.Affine(a, b, c, d, e, f)
     if rotate_deg:
-        t = t * affine.Affine.rotation(rotate_deg)
+        t = t @ affine.Affine.rotation(rotate_deg)
     bands = [image[..., i] for i in range(3)] + ([nir_band(image, mask)] if nir else [])
     data = np.stack(bands).astype(np.uint16 if bits == 16 else np.uint8)
     if bits == 16:

@@ -1,0 +1,141 @@
+"""Orthomosaic inference: GeoTIFF in, mask GeoTIFF out on the same grid, resumable, bad input named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seggui.cli import main
+from seggui.core.errors import BadInputError
+from seggui.core.jobs import CancelToken, run_job
+from seggui.core.synth.geotiff import GEOGRAPHIC, UTM, write_geotiff
+from seggui.engine.ortho import predict_ortho
+from seggui.engine.predictor import load_predictor
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_model: Path):
+    with load_predictor(tiny_model, "onnx", "cpu") as p:
+        yield p
+
+
+def _read(path: Path):
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return ds.read(1), ds.profile, ds.colormap(1), ds.crs, ds.transform, ds.overviews(1)
+
+
+def test_infer_writes_a_georeferenced_mask(tmp_path: Path, scene, tiny_model: Path, predictor,
+                                           capsys) -> None:
+    made = write_geotiff(tmp_path / "ortho.tif", scene.image, scene.mask, 0.15, crs=UTM, nodata_border=6)
+    out = tmp_path / "out"
+    code = main(["infer", made["path"], "--model", str(tiny_model), "--out", str(out), "--backend", "onnx",
+                 "--device", "cpu", "--block", "128"])
+    assert code == 0
+    mask, profile, cmap, crs, transform, _ = _read(out / "masks" / "ortho.tif")
+    assert crs.to_epsg() == 32633 and tuple(transform)[:6] == made["transform"]
+    assert profile["tiled"] and profile["compress"] == "deflate" and profile["nodata"] == 255
+    assert cmap[1][:3] == predictor.card.classes.by_id[1].color
+    # a 1x1-convolution model: blocks, halos and tiles must give the whole-picture labels exactly
+    whole = predictor.predict(scene.image, confidence=False, tile=False).labels
+    inside = made["mask"] != 255
+    assert np.array_equal(mask[inside], whole[inside])
+    assert (mask[~inside] == 255).all()
+    assert not list((out / "masks").glob("*.partial.tif")) and not list((out / "masks").glob("*.json"))
+    areas = (out / "areas.json").read_text(encoding="utf-8")
+    assert "EPSG:32633" in areas and "planar" in areas
+    # a plain picture keeps the PNG path
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "plain.png"), scene.image[..., ::-1])
+    assert main(["infer", str(tmp_path / "plain.png"), "--model", str(tiny_model), "--out",
+                 str(tmp_path / "png"), "--backend", "onnx", "--device", "cpu"]) == 0
+    assert (tmp_path / "png" / "masks" / "plain.png").is_file()
+
+
+def test_resume_by_block_and_cog(tmp_path: Path, scene, predictor) -> None:
+    made = write_geotiff(tmp_path / "o.tif", scene.image, scene.mask, 0.15, crs=GEOGRAPHIC, tiled=False)
+    out = tmp_path / "masks" / "o.tif"
+    token = CancelToken()
+    job = predict_ortho(predictor, made["path"], out, block=128, token=token)
+    next(job)  # start
+    next(job)  # first block written
+    token.cancel()
+    with pytest.raises(Exception, match="cancel"):
+        run_job(job)
+    assert not out.exists() and (tmp_path / "masks" / "o.partial.tif").is_file()
+    again = run_job(predict_ortho(predictor, made["path"], out, block=128, cog=True))
+    assert again.skipped == 1 and again.written == again.blocks - 1 and again.mask == out
+    fresh = run_job(predict_ortho(predictor, made["path"], tmp_path / "fresh.tif", block=128))
+    assert np.array_equal(_read(out)[0], _read(fresh.mask)[0])
+    import rasterio
+
+    with rasterio.open(out) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG" and ds.crs.to_epsg() == 4326
+
+
+def test_band_choice_rgbn_16_bit(tmp_path: Path, scene, predictor) -> None:
+    made = write_geotiff(tmp_path / "n.tif", scene.image, scene.mask, 0.15, nir=True, bits=16)
+    rgb = run_job(predict_ortho(predictor, made["path"], tmp_path / "rgb.tif"))
+    false_colour = run_job(predict_ortho(predictor, made["path"], tmp_path / "nrg.tif", bands=(4, 1, 2)))
+    a, b = _read(rgb.mask)[0], _read(false_colour.mask)[0]
+    whole = predictor.predict(scene.image, confidence=False, tile=False).labels
+    assert (a == whole).mean() > 0.9  # the 16-bit stretch keeps the picture's look
+    assert (a != b).mean() > 0.05  # NIR as red changes what the model sees
+
+
+def test_deepness_resolution_resamples_and_returns_to_the_grid(tmp_path: Path, scene) -> None:
+    from geo_helpers import tiny_onnx
+
+    model = tiny_onnx(tmp_path / "deep.onnx", resolution_cm=30.0, tiles_size=64, overlap_pct=25)
+    made = write_geotiff(tmp_path / "d.tif", scene.image, scene.mask, 0.15)
+    with load_predictor(model, "onnx", "cpu") as p:
+        card = p.card
+        assert (card.input.tile_size, card.input.tile_overlap, card.input.mean) == (64, 16, (0.5, 0.5, 0.5))
+        assert card.extra["resolution_cm"] == 30.0 and card.classes.names[1] == "parking"
+        res = run_job(predict_ortho(p, made["path"], tmp_path / "m.tif"))
+        whole = p.predict(scene.image, confidence=False, tile=False).labels
+    assert res.scale == pytest.approx(0.5) and "30.0 cm/px" in res.notes[0]
+    mask = _read(res.mask)[0]
+    assert mask.shape == scene.mask.shape
+    assert (mask == whole).mean() > 0.85  # half the resolution, brought back to the source grid
+
+
+def test_deepness_metadata_errors_name_the_file(tmp_path: Path) -> None:
+    from geo_helpers import tiny_onnx
+
+    from seggui.engine.card import resolve_model
+
+    bad = tiny_onnx(tmp_path / "det.onnx", meta={"model_type": "Detector"})
+    with pytest.raises(BadInputError, match="Segmentor") as err:
+        resolve_model(bad)
+    assert err.value.path.name == "det.onnx"
+    gap = tiny_onnx(tmp_path / "gap.onnx", meta={"class_names": {"0": "a", "2": "b"}})
+    with pytest.raises(BadInputError, match="run 0..1"):
+        resolve_model(gap)
+
+
+def test_bad_orthomosaics_are_named_and_leave_nothing(tmp_path: Path, scene, predictor) -> None:
+    made = write_geotiff(tmp_path / "empty.tif", scene.image, scene.mask, 0.15, nodata_border=120)
+    with pytest.raises(BadInputError, match="every pixel is nodata") as err:
+        run_job(predict_ortho(predictor, made["path"], tmp_path / "out" / "e.tif"))
+    assert err.value.path.name == "empty.tif" and not list((tmp_path / "out").glob("*"))
+    # a truncated file: reported block by block (the header survives), no final mask
+    whole = write_geotiff(tmp_path / "cut.tif", scene.image, scene.mask, 0.15, tiled=True)
+    data = Path(whole["path"]).read_bytes()
+    Path(whole["path"]).write_bytes(data[: len(data) // 2])
+    try:
+        res = run_job(predict_ortho(predictor, whole["path"], tmp_path / "c.tif", block=128))
+    except BadInputError as exc:  # GDAL may refuse the file as a whole: then one message naming it
+        assert exc.path.name == "cut.tif"
+    else:
+        assert res.failed and res.mask is None and "cut.tif" not in res.failed[0][0]
+        assert not (tmp_path / "c.tif").exists()
+    # a file that is not a TIFF at all
+    fake = tmp_path / "fake.tif"
+    fake.write_bytes(b"II*\x00garbage")
+    with pytest.raises(BadInputError, match="not a readable GeoTIFF"):
+        run_job(predict_ortho(predictor, fake, tmp_path / "f.tif"))
