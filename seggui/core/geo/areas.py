@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -36,8 +36,9 @@ def _q(phi: np.ndarray, e: float) -> np.ndarray:
     """The authalic-latitude function q(φ) (Snyder 3-12); 2 sin φ on a sphere."""
     s = np.sin(phi)
     if e < 1e-12:
-        return 2.0 * s
-    return (1 - e * e) * (s / (1 - e * e * s * s) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
+        return cast(np.ndarray, 2.0 * s)
+    q = (1 - e * e) * (s / (1 - e * e * s * s) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
+    return cast(np.ndarray, q)
 
 
 def cell_areas(lat_edges_deg: np.ndarray, dlon_deg: float, a: float = WGS84[0],

@@ -12,7 +12,7 @@ on the geographic grid. Needs the `geo` extra (rasterio).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def nir_band(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """A plausible near-infrared band: bright on vegetation (class 4), dim on asphalt."""
     nir = image[..., 1].astype(np.float32) * 0.6 + 40
     nir[mask == 4] = np.clip(nir[mask == 4] * 2.2, 0, 255)
-    return np.clip(nir, 0, 255).astype(np.uint8)
+    return cast(np.ndarray, np.clip(nir, 0, 255).astype(np.uint8))
 
 
 def write_geotiff(path: str | Path, image: np.ndarray, mask: np.ndarray, gsd: float, *, crs: str = UTM,
@@ -65,7 +65,7 @@ def write_geotiff(path: str | Path, image: np.ndarray, mask: np.ndarray, gsd: fl
     if rotate_deg:
         t = t @ affine.Affine.rotation(rotate_deg)
     bands = [image[..., i] for i in range(3)] + ([nir_band(image, mask)] if nir else [])
-    data = np.stack(bands).astype(np.uint16 if bits == 16 else np.uint8)
+    data: np.ndarray = np.stack(bands).astype(np.uint16 if bits == 16 else np.uint8)
     if bits == 16:
         data = data * np.uint16(257)
     truth = mask.copy()
