@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from seggui.core.class_map import ClassMap
 from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.frame_ids import check_frame_id, safe_mask_path
+from seggui.core.frame_record import FrameRecord, FrameStatus
 from seggui.core.gsd import Gsd
 from seggui.core.jsonfile import read_json
 from seggui.core.mask_kind import LABEL_KINDS, MaskKind
@@ -44,48 +44,7 @@ from seggui.core.workspace_state import WorkspaceState
 WORKSPACE_FILE = "seggui.json"
 FORMAT = "seggui-workspace/1"
 MASK_KINDS = tuple(str(k) for k in LABEL_KINDS)  # the class-id masks; every kind: MaskKind
-
-
-class FrameStatus(StrEnum):
-    """Where a frame stands in the correct-and-retrain loop."""
-
-    NONE = "none"  # no mask yet
-    PREDICTED = "predicted"  # the model's mask, untouched
-    CORRECTED = "corrected"  # edited by the analyst
-    REVIEWED = "reviewed"  # checked and accepted for retraining
-
-
-@dataclass
-class FrameRecord:
-    """One picture or one frame of a video in the workspace.
-
-    `image` is a picture file (relative to the workspace root when inside it);
-    for a video frame `source` is the video and `index` the frame number.
-    A frame of an image sequence has both: its picture in `image`, and the
-    folder in `source` with the `pattern` that selects the sequence's files
-    there (`seggui.core.media.sequences`) and its `index` in frame order.
-    """
-
-    id: str
-    image: str | None = None
-    source: str | None = None
-    index: int | None = None
-    status: FrameStatus = FrameStatus.NONE
-    has_gt: bool = False
-    model: str | None = None
-    pattern: str | None = None
-
-    @property
-    def drive(self) -> str | None:
-        """The drive this frame belongs to (its video, or folder/pattern), None for a picture."""
-        if self.source is None:
-            return None
-        return self.source if self.pattern is None else f"{self.source.rstrip('/')}/{self.pattern}"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["status"] = str(self.status)
-        return {k: v for k, v in d.items() if v is not None and k != "id"}
+__all__ = ["FORMAT", "MASK_KINDS", "WORKSPACE_FILE", "FrameRecord", "FrameStatus", "Workspace"]
 
 
 @dataclass

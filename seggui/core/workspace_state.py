@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seggui.core.events import WorkspaceEvents
+from seggui.core.frame_record import FrameRecord, FrameStatus
 from seggui.core.gsd import Gsd
 from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import write_mask as write_mask_file
 
 if TYPE_CHECKING:
     from seggui.core.classes import ClassTable
-    from seggui.core.workspace import FrameRecord
 
 _KEEP: Any = object()
 
@@ -129,8 +129,6 @@ class WorkspaceState:
 
     def drop_prediction(self, frame_id: str, save: bool = True) -> None:
         """Delete a frame's prediction and confidence files; an untouched frame goes back to no mask."""
-        from seggui.core.workspace import FrameStatus
-
         rec = self._record(frame_id)
         for kind in (MaskKind.PREDICTED, MaskKind.CONFIDENCE):
             self.mask_path(frame_id, kind).unlink(missing_ok=True)

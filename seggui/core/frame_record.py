@@ -1,0 +1,53 @@
+"""One frame of a workspace and where it stands: the records `seggui.json` lists under "frames".
+
+Kept apart from `seggui.core.workspace` (which re-exports both names) so
+the workspace module stays about the folder, its masks and its changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class FrameStatus(StrEnum):
+    """Where a frame stands in the correct-and-retrain loop."""
+
+    NONE = "none"  # no mask yet
+    PREDICTED = "predicted"  # the model's mask, untouched
+    CORRECTED = "corrected"  # edited by the analyst
+    REVIEWED = "reviewed"  # checked and accepted for retraining
+
+
+@dataclass
+class FrameRecord:
+    """One picture or one frame of a video in the workspace.
+
+    `image` is a picture file (relative to the workspace root when inside it);
+    for a video frame `source` is the video and `index` the frame number.
+    A frame of an image sequence has both: its picture in `image`, and the
+    folder in `source` with the `pattern` that selects the sequence's files
+    there (`seggui.core.media.sequences`) and its `index` in frame order.
+    """
+
+    id: str
+    image: str | None = None
+    source: str | None = None
+    index: int | None = None
+    status: FrameStatus = FrameStatus.NONE
+    has_gt: bool = False
+    model: str | None = None
+    pattern: str | None = None
+
+    @property
+    def drive(self) -> str | None:
+        """The drive this frame belongs to (its video, or folder/pattern), None for a picture."""
+        if self.source is None:
+            return None
+        return self.source if self.pattern is None else f"{self.source.rstrip('/')}/{self.pattern}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = str(self.status)
+        return {k: v for k, v in d.items() if v is not None and k != "id"}
