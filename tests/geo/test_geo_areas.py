@@ -87,3 +87,19 @@ def test_no_crs_and_rotated_geographic_grids_are_named(tmp_path: Path, scene) ->
     rp = write_geotiff(tmp_path / "rotp.tif", scene.image, scene.mask, 0.15, crs=UTM, rotate_deg=15)
     with GeoRaster(rp["path"]) as ras:
         assert pixel_areas(ras.info).m2_per_px == pytest.approx(0.0225)
+
+
+def test_without_the_geo_extra_the_message_names_it(tmp_path: Path, scene, monkeypatch) -> None:
+    """The default install has no rasterio: GIS calls say which extra to install, degrees are refused."""
+    import sys
+
+    from seggui.core.geo import GeoUnavailable, geo_available, require
+
+    made = write_geotiff(tmp_path / "wgs.tif", scene.image, scene.mask, scene.gsd_m, crs=GEOGRAPHIC)
+    monkeypatch.setitem(sys.modules, "rasterio", None)
+    assert not geo_available()
+    with pytest.raises(GeoUnavailable, match=r"seggui\[geo\]"):
+        require("rasterio")
+    with pytest.raises(BadInputError, match=r"geographic.*seggui\[geo\]") as err:
+        find_gsd(made["path"])
+    assert err.value.path.name == "wgs.tif"

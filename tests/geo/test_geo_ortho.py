@@ -56,6 +56,24 @@ def test_infer_writes_a_georeferenced_mask(tmp_path: Path, scene, tiny_model: Pa
     assert (tmp_path / "png" / "masks" / "plain.png").is_file()
 
 
+def test_no_crs_asks_for_the_gsd(tmp_path: Path, scene, tiny_model: Path, capsys) -> None:
+    import json
+
+    made = write_geotiff(tmp_path / "bare.tif", scene.image, scene.mask, 0.15, with_crs=False)
+    base = ["infer", made["path"], "--model", str(tiny_model), "--backend", "onnx", "--device", "cpu"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "no CRS" in summary["areas"] and "--gsd" in summary["areas"]
+    assert (tmp_path / "a" / "masks" / "bare.tif").is_file() and not (tmp_path / "a" / "areas.json").exists()
+    assert main([*base, "--out", str(tmp_path / "b"), "--gsd", "0.15"]) == 0
+    areas = json.loads((tmp_path / "b" / "areas.json").read_text(encoding="utf-8"))
+    assert "given by the user" in areas["area_method"]
+    px = sum(c["pixels"] for c in areas["classes"].values())
+    assert px == scene.mask.size
+    total = sum(c["m2"] for c in areas["classes"].values())
+    assert total == pytest.approx(scene.mask.size * 0.0225, rel=1e-6)
+
+
 def test_resume_by_block_and_cog(tmp_path: Path, scene, predictor) -> None:
     made = write_geotiff(tmp_path / "o.tif", scene.image, scene.mask, 0.15, crs=GEOGRAPHIC, tiled=False)
     out = tmp_path / "masks" / "o.tif"
