@@ -105,6 +105,7 @@ class FrameBrowser(QWidget):
         lay.addWidget(self.count)
         self._icons = {st: swatch_icon(rgb, 12, round_=True) for st, rgb in STATUS_COLORS.items()}
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._shown: dict[str, tuple[str, bool]] = {}  # (status, has_gt) update_statuses last showed
         self.thumbnails_on = False
         self._list_icon_size = self.tree.iconSize()
         self._thumbs: OrderedDict[str, QPixmap] = OrderedDict()  # least recently shown first
@@ -133,6 +134,7 @@ class FrameBrowser(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         self._items.clear()
+        self._shown.clear()
         for fid in self.session.frame_ids:
             item = QTreeWidgetItem([fid, "", ""])
             item.setData(0, Qt.ItemDataRole.UserRole, fid)
@@ -154,8 +156,9 @@ class FrameBrowser(QWidget):
             return
         for fid, item in self._items.items():
             rec = ws.frames.get(fid)
-            if rec is None:
-                continue
+            if rec is None or self._shown.get(fid) == (rec.status, rec.has_gt):
+                continue  # unchanged: setting icons costs ~0.5 ms a row, too much per batch on a long drive
+            self._shown[fid] = (rec.status, rec.has_gt)
             self._decorate(fid, item, rec)
             item.setText(1, STATUS_TEXT[rec.status])
             item.setText(2, "✓" if rec.has_gt else "")

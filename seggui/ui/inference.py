@@ -78,6 +78,8 @@ class Inference(QObject):
         self.last_result: dict[str, int] | None = None
         self.run_root: Path | None = None  # the workspace a running prediction job writes into
         self._sink: DeferredWorkspaceOutputs | None = None  # the running job's, until its last batch
+        # written frames are recorded (one seggui.json write) at most this often, or this many at once
+        self.record_every_s, self.record_every_n = 0.5, 500
         # asks the analyst to confirm a class map (ClassMap -> ClassMap, or None to stop); the window
         # shows ClassMapDialog, tests and scripts may answer otherwise
         self.confirm_map: Callable[[Any], Any] = lambda suggested: suggested
@@ -133,7 +135,8 @@ class Inference(QObject):
             s.log.info("nothing to predict")
             return False
         card, predictor = self.card, self.predictor
-        sink = DeferredWorkspaceOutputs(s.workspace, card.ref, notify=self._recordDue.emit)
+        sink = DeferredWorkspaceOutputs(s.workspace, card.ref, every_s=self.record_every_s,
+                                        every_n=self.record_every_n, notify=self._recordDue.emit)
         only = plan.pictures[0][0] if plan.pictures else s.current
         title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
         started = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))

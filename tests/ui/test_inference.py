@@ -155,3 +155,48 @@ def test_corrupt_picture_is_a_message_and_the_others_are_predicted(qtbot, window
     assert sum("0000_broken.png" in m.text for m in window.log.errors()) >= 2
     qtbot.keyClick(window, Qt.Key.Key_D)  # the app goes on: the next picture shows with its prediction
     assert window.view.canvas.has_image() and s.mask("current") is not None
+
+
+def test_a_drive_is_written_off_the_gui_thread_and_recorded_in_one_save(qtbot, window, tmp_path: Path,
+                                                                        tiny_card: Path, monkeypatch) -> None:
+    """The window's run encodes every mask on a worker and saves seggui.json per batch, not per frame."""
+    import threading
+
+    import cv2
+
+    import seggui.core.masks as masks_module
+    import seggui.core.workspace as workspace_module
+    from seggui.core.workspace import Workspace
+
+    folder, n = tmp_path / "seq", 30
+    folder.mkdir()
+    y, x = np.mgrid[0:48, 0:64]
+    for i in range(n):
+        cv2.imwrite(str(folder / f"run_{i:04d}.png"),
+                    np.dstack([(x * 3 + i) % 256, (y * 5) % 256, (x + y + 7 * i) % 256]).astype(np.uint8))
+    assert window.open_path(folder)
+    assert window.model_picker.open_card(tiny_card) is not None
+    window.inference.record_every_s = 3600.0  # one batch at the end: the count below does not hang on speed
+    on_gui: list[str] = []
+    saves: list[Path] = []
+    encode, save = masks_module.encode_png, workspace_module.save_merged
+
+    def spy_encode(mask, path):  # noqa: ANN001, ANN202
+        if threading.current_thread() is threading.main_thread():
+            on_gui.append(str(path))
+        return encode(mask, path)
+
+    def spy_save(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        saves.append(path)
+        return save(path, *args, **kwargs)
+
+    monkeypatch.setattr(masks_module, "encode_png", spy_encode)
+    monkeypatch.setattr(workspace_module, "save_merged", spy_save)
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert window.run_model("all")
+    assert window.inference.last_result == {"predicted": n, "failed": 0}
+    assert on_gui == []
+    assert len(saves) <= 2  # the model in use at the start, then the frames: one write for all of them
+    on_disk = Workspace.open(window.session.workspace.root)
+    assert all(on_disk.frames[f].status == FrameStatus.PREDICTED for f in window.session.frame_ids)
+    assert all(on_disk.mask_path(f, "confidence").is_file() for f in window.session.frame_ids)
