@@ -132,7 +132,11 @@ def predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, *,
                     continue
                 name = f"block {key[0]},{key[1]} (rows {win[0]}-{win[1]}, columns {win[2]}-{win[3]})"
                 try:
-                    labels = _predict_block(predictor, ras, win, halo, scale, spec, writer.nodata)
+                    try:
+                        labels = _predict_block(predictor, ras, win, halo, scale, spec, writer.nodata)
+                    except BadInputError:  # a damaged tile in the halo: the block alone, without context
+                        labels = _predict_block(predictor, ras, win, 0, scale, spec, writer.nodata)
+                        result.notes.append(f"{name}: predicted without its halo (a damaged tile beside it)")
                 except BadInputError as exc:
                     result.failed.append((name, exc.problem))
                     yield Progress(n, len(blocks), name, item=name, error=f"{info.path.name}: {exc.problem}")

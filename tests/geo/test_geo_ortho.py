@@ -141,17 +141,26 @@ def test_bad_orthomosaics_are_named_and_leave_nothing(tmp_path: Path, scene, pre
     with pytest.raises(BadInputError, match="every pixel is nodata") as err:
         run_job(predict_ortho(predictor, made["path"], tmp_path / "out" / "e.tif"))
     assert err.value.path.name == "empty.tif" and not list((tmp_path / "out").glob("*"))
-    # a truncated file: reported block by block (the header survives), no final mask
-    whole = write_geotiff(tmp_path / "cut.tif", scene.image, scene.mask, 0.15, tiled=True)
-    data = Path(whole["path"]).read_bytes()
-    Path(whole["path"]).write_bytes(data[: len(data) // 2])
-    try:
-        res = run_job(predict_ortho(predictor, whole["path"], tmp_path / "c.tif", block=128))
-    except BadInputError as exc:  # GDAL may refuse the file as a whole: then one message naming it
-        assert exc.path.name == "cut.tif"
-    else:
-        assert res.failed and res.mask is None and "cut.tif" not in res.failed[0][0]
-        assert not (tmp_path / "c.tif").exists()
+    # a corrupt tile: its block is reported, the others processed, no final mask until a rerun
+    from seggui.core.synth import render_scene
+
+    big = render_scene(3, (768, 768), 0.15)
+    made = write_geotiff(tmp_path / "cut.tif", big.image, big.mask, 0.15, tiled=True)  # 256-px tiles
+    import tifffile
+
+    with tifffile.TiffFile(made["path"]) as tif:
+        page = tif.pages[0]
+        offset, size = page.dataoffsets[4], page.databytecounts[4]  # tile row 1, column 1 (the centre)
+    raw = bytearray(Path(made["path"]).read_bytes())
+    raw[offset:offset + size] = b"\xff" * size
+    Path(made["path"]).write_bytes(bytes(raw))
+    res = run_job(predict_ortho(predictor, made["path"], tmp_path / "c.tif", block=256))
+    assert [b for b, _ in res.failed] == ["block 1,1 (rows 256-512, columns 256-512)"]
+    assert "cut.tif" in res.failed[0][1] or "damaged" in res.failed[0][1]
+    assert res.written == 8 and res.mask is None and not (tmp_path / "c.tif").exists()
+    assert len(res.notes) == 8  # its neighbours lost the halo that reached into the damaged tile
+    again = run_job(predict_ortho(predictor, made["path"], tmp_path / "c.tif", block=256))
+    assert again.skipped == 8 and len(again.failed) == 1  # only the bad block is tried again
     # a file that is not a TIFF at all
     fake = tmp_path / "fake.tif"
     fake.write_bytes(b"II*\x00garbage")

@@ -210,8 +210,15 @@ class GeoRaster:
         return self._stretch
 
     def check_not_empty(self) -> None:
-        """Refuse a file whose every pixel is nodata (seen on the decimated read)."""
-        _, ok = self.overview(256)
+        """Refuse a file whose every pixel is nodata (seen on the decimated read).
+
+        A file whose decimated read fails (a corrupt or truncated tile) passes:
+        the blocks that can be read are processed and the others reported.
+        """
+        try:
+            _, ok = self.overview(256)
+        except BadInputError:
+            return
         if not ok.any():
             raise BadInputError(self.path, "every pixel is nodata (nodata value, alpha or mask): "
                                            "nothing to predict or measure")
@@ -227,8 +234,15 @@ class GeoRaster:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    """GDAL's own reason: rasterio wraps it ("Read failed. See previous exception"), so look inside."""
+    texts = []
+    seen: BaseException | None = exc
+    while seen is not None and len(texts) < 3:
+        line = str(seen).strip().splitlines()[0] if str(seen).strip() else type(seen).__name__
+        if "see previous exception" not in line.lower():
+            texts.append(line)
+        seen = seen.__cause__ or seen.__context__
+    return ("; ".join(texts) or str(exc))[:200]
 
 
 def same_grid(a: GeoInfo, b: GeoInfo) -> None:
