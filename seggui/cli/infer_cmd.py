@@ -7,6 +7,7 @@ import json
 import sys
 
 from seggui.cli.argtypes import positive_int
+from seggui.core.errors import SegguiError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cog", action="store_true", help="write a GeoTIFF mask as a Cloud Optimized GeoTIFF")
     p.add_argument("--block", type=positive_int, help="orthomosaic block side in px (default 4096; memory "
                                                       "grows with it)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="spread the model runs over Ray workers (the distributed extra): alone, a local Ray; "
+                        "with ADDRESS (HOST:PORT or auto), the cluster there. Same outputs as without")
+    p.add_argument("--workers", type=positive_int,
+                   help="with --ray: predictor workers (default one per GPU, else CPUs / --threads)")
     p.add_argument("--overwrite", action="store_true",
                    help="OUT holds another model's masks (or options'): remove them and redo every frame "
                         "(without it such a folder is refused, so a resume never mixes two models)")
@@ -60,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from seggui.engine.predictor import load_predictor
 
     if is_orthomosaic(args.source):  # a georeferenced GeoTIFF: a GeoTIFF mask on its grid
+        if getattr(args, "ray", None) is not None:
+            raise SegguiError(f"{args.source}: --ray runs pictures, folders, sequences and videos; a "
+                              "georeferenced orthomosaic runs without it (block by block on this machine)")
         return run_ortho(args)
     check_writable(args.out, folder=True)  # before the model loads: a bad --out costs a second
     if args.overlay_video:
@@ -77,11 +86,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"--overwrite: removed the earlier model's masks from {args.out}", file=sys.stderr)
     outputs = FolderOutputs(args.out, table, args.confidence)
     with predictor:
-        result = run_with_progress(
-            run_pipeline(predictor, source, outputs, start=args.start, stop=args.stop,
-                         skip=None if args.no_resume else outputs.done),
-            "inference",
-        )
+        if getattr(args, "ray", None) is not None:  # the same job, its model runs on Ray workers
+            from seggui.cli.ray_run import run_on_ray
+
+            result = run_on_ray(args, predictor, source, outputs)
+        else:
+            result = run_with_progress(
+                run_pipeline(predictor, source, outputs, start=args.start, stop=args.stop,
+                             skip=None if args.no_resume else outputs.done),
+                "inference",
+            )
     flag = Gsd.square(args.gsd) if args.gsd is not None else None
     frame_paths = {source.name(i): source.frame_path(i) for i in source.span(args.start, args.stop)}
 
