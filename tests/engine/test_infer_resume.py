@@ -50,6 +50,7 @@ def _stamps(out: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in sorted((out / "masks").glob("*.png"))}
 
 
+@pytest.mark.slow
 def test_another_model_is_refused_naming_both_then_redone_with_overwrite(
         pictures: Path, cards: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
@@ -68,6 +69,7 @@ def test_another_model_is_refused_naming_both_then_redone_with_overwrite(
     assert json.loads(capsys.readouterr().out)["skipped_as_done"] == 3
 
 
+@pytest.mark.slow
 def test_same_name_and_version_with_other_weights_is_another_model(
         pictures: Path, cards: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"

@@ -25,6 +25,9 @@ httpx = pytest.importorskip("httpx", reason="the serve extra is not installed: p
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install 'seggui[serve]'")
 pytest.importorskip("uvicorn", reason="the serve extra is not installed: pip install 'seggui[serve]'")
 
+# a real server in a subprocess per module (several seconds to start): out of `pytest -m "not slow"`
+pytestmark = pytest.mark.slow
+
 from bomb_files import png_bomb  # noqa: E402
 
 from seggui.core.class_map import from_names, scoring_table, suggest  # noqa: E402

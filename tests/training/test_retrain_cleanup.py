@@ -12,6 +12,7 @@ from seggui.core.jobs import run_job
 from seggui.training.retrain import TrainingFailed, plan_retrain, retrain_job
 
 
+@pytest.mark.slow
 def test_a_failed_retrain_removes_its_version_folder(camvid: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     card = tiny_card(tmp_path / "card", "tiny-camvid", "camvid-11", 12)
