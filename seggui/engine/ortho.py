@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from seggui.core.errors import BadInputError
+from seggui.core.geo import require
 from seggui.core.geo.maskfile import BLOCK, MaskWriter, iter_blocks
 from seggui.core.geo.raster import GeoRaster
 from seggui.core.jobs import CancelToken, Job, Progress
@@ -39,6 +40,7 @@ from seggui.engine.predictor import Predictor
 from seggui.engine.tiling import run_tiled
 
 DEFAULT_BLOCK = 4096
+GDAL_CACHE_MB = 64
 
 
 @dataclass
@@ -93,7 +95,15 @@ def predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, *,
 
     A job: yields `Progress` per block, returns an `OrthoResult`. `resume`
     keeps the blocks of an earlier run of the same model and options.
+    GDAL's block cache is held to `GDAL_CACHE_MB` (its default, 5% of the
+    machine's memory, would otherwise grow with the picture: 1.2 GB seen).
     """
+    with require("rasterio").Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        return (yield from _predict_ortho(predictor, source, out, bands, block, resume, cog, token))
+
+
+def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, bands: tuple[int, ...] | None,
+                   block: int, resume: bool, cog: bool, token: CancelToken | None) -> Job[OrthoResult]:
     out = Path(out)
     card = predictor.card
     spec = card.input
