@@ -44,7 +44,8 @@ class OverlayVideo:
     last: int
 
     def describe(self) -> str:
-        return f"{self.path.name}: frames {self.first}–{self.last} ({self.frames}), {self.codec}"
+        # counted from 1, as the timeline shows frames
+        return f"{self.path.name}: frames {self.first + 1}–{self.last + 1} ({self.frames}), {self.codec}"
 
 
 class _Writer:

@@ -61,6 +61,8 @@ class Workspace(WorkspaceState):
     class_map: ClassMap | None = None  # ground truth held in another class table (seggui.core.class_map)
     # seggui.json as this process last read or wrote it: save() applies only our changes since (a merge)
     _saved: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    # who has it open when this process may only read it (a second window): nothing is saved then
+    read_only: str | None = field(default=None, init=False, repr=False, compare=False)
 
     # --------------------------------------------------------------- life cycle
     @classmethod
@@ -144,9 +146,16 @@ class Workspace(WorkspaceState):
         """
         if self._save_deferred():  # inside batch(): written once when the batch ends
             return
+        self.check_writable()
         ours = snapshot(self.to_dict())
         save_merged(self.root / WORKSPACE_FILE, ours, self._saved)
         self._saved = ours
+
+    def check_writable(self) -> None:
+        """Refuse to write a workspace this process opened read-only (it is open in another window)."""
+        if self.read_only:
+            raise BadInputError(self.root, f"is open in another window ({self.read_only}); this window only "
+                                "reads it: close the other one, then open it again here to edit")
 
     # ----------------------------------------------------------------- frames
     def _ref(self, path: Path) -> str:
@@ -362,6 +371,7 @@ class Workspace(WorkspaceState):
         correction marks the frame corrected (a reviewed frame stays reviewed).
         """
         self._record(frame_id)  # an unknown frame is refused before anything is written
+        self.check_writable()
         path = write_mask(self.mask_path(frame_id, kind), mask)
         self.record_mask(frame_id, kind, model, save)
         return path

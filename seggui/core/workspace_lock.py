@@ -172,3 +172,31 @@ class WorkspaceLease:
 
     def __del__(self) -> None:  # a forgotten lease must not hold the workspace until exit
         self.release()
+
+
+class LeaseKeeper:
+    """The lease of the one workspace a window has open: taken on open, let go when another opens.
+
+    `hold(ws)` returns None when this window has the workspace to itself,
+    else who holds it; the workspace is then marked read-only
+    (`Workspace.read_only`), so nothing of this window is saved over the
+    other's work.
+    """
+
+    def __init__(self) -> None:
+        self.lease: WorkspaceLease | None = None
+
+    def hold(self, ws: Any) -> str | None:
+        root = Path(ws.root).resolve()
+        if self.lease is not None and self.lease.held and self.lease.root == root:
+            return None  # the same workspace again (reloaded views): still ours
+        self.release()
+        self.lease = WorkspaceLease.acquire(root)
+        if self.lease is None:
+            ws.read_only = WorkspaceLease.describe_holder(root)
+        return ws.read_only
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None

@@ -83,13 +83,20 @@ class Comparison:
         if len(self.frames) < WEAK_FRAMES:
             out.append(f"weak comparison: only {len(self.frames)} validation frame"
                        f"{'s' if len(self.frames) != 1 else ''} (fewer than {WEAK_FRAMES})")
-        m = self.old_metrics
+        m, n = self.old_metrics, self.new_metrics
         if m is not None:
             thin = [f"{name} ({int(px)} px)" for name, px in zip(m.names, m.gt_px, strict=True)
                     if 0 < px < WEAK_CLASS_PX]
             if thin:
                 out.append(f"weak comparison for {', '.join(thin)}: fewer than {WEAK_CLASS_PX} pixels of "
                            "ground truth, their IoU moves with a handful of pixels")
+            predicted = [int(p) + (int(n.pred_px[j]) if n is not None else 0)
+                         for j, p in enumerate(m.pred_px)]
+            absent = [name for j, name in enumerate(m.names) if m.gt_px[j] == 0 and predicted[j] > 0]
+            if absent:
+                out.append(f"no ground truth of {', '.join(absent)} in the validation frames: "
+                           f"{'its' if len(absent) == 1 else 'their'} IoU only counts false alarms and says "
+                           "nothing of how well the class is found")
         return out
 
     def to_dict(self) -> dict[str, Any]:

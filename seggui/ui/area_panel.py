@@ -100,6 +100,7 @@ class AreaPanel(QWidget):
             sig.connect(self.refresh)
         session.frameChanged.connect(lambda _f: self.refresh())
         session.masksChanged.connect(lambda fid: self.refresh() if fid == session.current else None)
+        session.framesChanged.connect(self._mask_label)  # Mark reviewed makes the mask a correction
         session.editChanged.connect(self._on_edit)
         session.editSettled.connect(lambda fid: self.refresh() if fid == session.current else None)
 
@@ -121,6 +122,13 @@ class AreaPanel(QWidget):
             ws.set_setting(MIN_REGION_KEY, int(self.min_spin.value()))  # the report counts the same regions
             self.refresh()
 
+    def _mask_label(self) -> None:
+        """The mask box names what is measured: the correction once there is one, else the prediction."""
+        s = self.session
+        rec = s.workspace.frames.get(s.current) if s.workspace is not None and s.current else None
+        corrected = rec is not None and rec.status in ("corrected", "reviewed")
+        self.source_combo.setItemText(0, "Correction" if corrected else "Prediction")
+
     def _focus_class(self) -> int | None:
         table = self.session.classes
         if table is None:
@@ -131,9 +139,7 @@ class AreaPanel(QWidget):
     def refresh(self) -> None:
         s = self.session
         ws = s.workspace
-        rec = ws.frames.get(s.current) if ws is not None and s.current else None
-        corrected = rec is not None and rec.status in ("corrected", "reviewed")
-        self.source_combo.setItemText(0, "Correction" if corrected else "Prediction")  # what is measured
+        self._mask_label()
         if self.min_spin.value() != s.min_region_px and not self.min_spin.hasFocus():
             self.min_spin.setValue(s.min_region_px)  # the workspace's own (another one may have opened)
         if ws is not None and ws.gsd is not None:

@@ -10,6 +10,7 @@ analyst edits. The dialog only builds a `ClassMap`; the session applies it.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -46,11 +47,17 @@ class ClassMapDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.combos: dict[str, QComboBox] = {}
         choices = [c.name for c in model.classes if c.id != model.ignore_index] + [NOT_SCORED]
-        for row, c in enumerate(gt.classes):
+        # the rows that matter first: classes matched by name, then those left to the catch-all class
+        counts: dict[int | None, int] = {}
+        for c in gt.classes:
+            counts[suggested.target(c.id)] = counts.get(suggested.target(c.id), 0) + 1
+        order = sorted(gt.classes, key=lambda c: counts[suggested.target(c.id)])
+        for row, c in enumerate(order):
             swatch = QPixmap(12, 12)
             swatch.fill(QColor(*c.color))
             item = QTableWidgetItem(c.name)
             item.setIcon(swatch)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)  # the names are the file's
             self.table.setItem(row, 0, item)
             combo = QComboBox()
             combo.addItems(choices)
@@ -60,6 +67,7 @@ class ClassMapDialog(QDialog):
             self.table.setCellWidget(row, 1, combo)
             self.combos[c.name] = combo
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setObjectName("classMapNotes")
@@ -73,7 +81,7 @@ class ClassMapDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notes)
         layout.addWidget(buttons)
-        self.resize(560, min(720, 160 + 30 * len(gt.classes)))
+        self.resize(600, min(560, 200 + 30 * len(gt.classes)))
         self._update()
 
     def set_target(self, gt_name: str, model_name: str | None) -> None:
@@ -92,7 +100,7 @@ class ClassMapDialog(QDialog):
     def _update(self) -> None:
         cmap = self.class_map()
         problems = cmap.problems()
-        self.notes.setText("\n".join(problems) if problems else cmap.describe())
+        self.notes.setText("\n".join(problems) if problems else cmap.describe().replace("; ", "\n"))
         self.notes.setStyleSheet("color: #b35c00;" if problems else "")
 
     @classmethod

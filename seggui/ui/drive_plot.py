@@ -68,7 +68,7 @@ class DrivePlot(QWidget):
 
         widget = pg.GraphicsLayoutWidget()
         widget.setBackground("w")
-        widget.setMinimumHeight(170)  # two readable plots; the dock is sized for it
+        widget.setMinimumHeight(120)  # two readable plots, leaving the canvas its room on a 768 px screen
         self.area_plot = widget.addPlot(row=0, col=0)
         self.iou_plot = widget.addPlot(row=1, col=0)
         self.iou_plot.setXLink(self.area_plot)
@@ -165,15 +165,16 @@ class DrivePlot(QWidget):
         name = table.name_of(self.class_id) if table is not None and self.class_id is not None else "?"
         unit = "m²" if pts and all(p.in_m2 for p in pts) else "px"
         self.area_plot.setLabel("left", f"{name} ({unit})")
-        self.area_curve.setData([p.index for p in pts], [p.value for p in pts])
+        # frames counted from 1 on screen, as on the timeline (indices stay 0-based inside)
+        self.area_curve.setData([p.index + 1 for p in pts], [p.value for p in pts])
         if pts:
             self.area_plot.enableAutoRange()
         else:  # nothing measured yet: show the drive's frame span, not pyqtgraph's empty default
             first, last = (self.session.record(f).index or 0 for f in (self.frames[0], self.frames[-1]))
-            self.area_plot.setXRange(first, max(last, first + 1), padding=0.02)
+            self.area_plot.setXRange(first + 1, max(last, first + 1) + 1, padding=0.02)
             self.area_plot.setYRange(0, 1, padding=0)
         with_gt = [p for p in pts if not math.isnan(p.iou)]
-        self.iou_curve.setData([p.index for p in with_gt], [p.iou for p in with_gt])
+        self.iou_curve.setData([p.index + 1 for p in with_gt], [p.iou for p in with_gt])
         self.iou_plot.setVisible(bool(with_gt))
         self.area_plot.setLabel("bottom", None if with_gt else "frame")
         missing = len(self.frames) - len(pts)
@@ -187,13 +188,13 @@ class DrivePlot(QWidget):
             return
         rec = self.session.record(self.session.current)
         for line in self.cursor_lines:
-            line.setValue(rec.index or 0)
+            line.setValue((rec.index or 0) + 1)
 
     # ------------------------------------------------------------ clicking
     def frame_near(self, x: float) -> str | None:
-        """The measured frame whose index is nearest `x` (None when nothing is plotted)."""
+        """The measured frame nearest `x`, a frame number counted from 1 (None when nothing is plotted)."""
         pts = self.series()
-        return min(pts, key=lambda p: abs(p.index - x)).frame if pts else None
+        return min(pts, key=lambda p: abs(p.index + 1 - x)).frame if pts else None
 
     def _on_click(self, event: Any) -> None:
         pos: QPointF = event.scenePos()

@@ -132,6 +132,10 @@ class EditController(QObject):
         image = s.image()
         if s.workspace is None or s.current is None or image is None or s.classes is None:
             return None
+        if s.read_only:  # another window has it: painting here would be lost or overwrite theirs
+            s.log.warning(f"read-only: this workspace is open in another window ({s.read_only}); close it "
+                          "there and open the workspace again here to correct masks")
+            return None
         self.finish()
         editor, returned = self._unshelve()
         if editor is None:

@@ -30,7 +30,7 @@ from seggui.core.errors import BadInputError
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.outputs import DeferredWorkspaceOutputs
 from seggui.engine.card import ModelCard
-from seggui.ui.runner import JobRunner
+from seggui.ui.runner import JobHandle, JobRunner
 from seggui.ui.session import Session
 
 if TYPE_CHECKING:
@@ -83,10 +83,7 @@ class Inference(QObject):
         # asks the analyst to confirm a class map (ClassMap -> ClassMap, or None to stop); the window
         # shows ClassMapDialog, tests and scripts may answer otherwise
         self.confirm_map: Callable[[Any], Any] = lambda suggested: suggested
-        runner.progress.connect(self._on_progress)
-        runner.finished.connect(self._on_finished)
-        for signal in (runner.failed, runner.cancelled):
-            signal.connect(self._on_ended)
+        self._handle: JobHandle | None = None  # the running prediction job's
         session.opened.connect(self._on_opened)
         self._recordDue.connect(self._record)  # queued: emitted on the writer thread
 
@@ -116,6 +113,7 @@ class Inference(QObject):
         s = self.session
         if s.workspace is None:
             raise BadInputError(None, "open pictures before running a model")
+        s.workspace.check_writable()  # a second window only reads: its predictions would not be kept
         if self.card is None:
             raise BadInputError(None, "choose a model first (Model ▸ Open model card…)")
         if self.runner.is_running():
@@ -139,11 +137,16 @@ class Inference(QObject):
                                         every_n=self.record_every_n, notify=self._recordDue.emit)
         only = plan.pictures[0][0] if plan.pictures else s.current
         title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
-        started = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
-        if started:
-            self.run_root, self._sink = s.workspace.root, sink
-            s.workspace.set_model(model_ref(card))  # the model in use: what Retrain fine-tunes
-        return started
+        handle = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
+        if handle is None:
+            return False
+        handle.progress.connect(self._on_progress)
+        handle.result.connect(self._on_finished)
+        handle.error.connect(self._on_ended)
+        handle.cancelled.connect(self._on_ended)
+        self.run_root, self._sink, self._handle = s.workspace.root, sink, handle
+        s.workspace.set_model(model_ref(card))  # the model in use: what Retrain fine-tunes
+        return True
 
     def use_model_classes(self) -> bool:
         """Bring the workspace to the chosen model's classes; False when the analyst declines the map.
@@ -220,16 +223,16 @@ class Inference(QObject):
 
     def _on_opened(self) -> None:
         """Another workspace opened while a prediction runs: stop it; its frames resume next time."""
-        if self.run_root is not None and self.runner.is_running() and not self._same_workspace():
-            self.session.log.info(f"{self.runner.title} stopped: another workspace was opened "
+        if self._handle is not None and not self._same_workspace():
+            self.session.log.info(f"{self._handle.title} stopped: another workspace was opened "
                                   "(frames already predicted are kept; run again to resume)")
             if self._sink is not None:
                 self._sink.stop()
-            self.runner.cancel()
+            self._handle.cancel()
 
     def _on_ended(self, *_: object) -> None:
         self._record()  # the last batch: what the run wrote before it stopped or failed is kept
-        self.run_root, self._sink = None, None
+        self.run_root, self._sink, self._handle = None, None, None
 
     def _on_finished(self, result: Any) -> None:
         self._on_ended()

@@ -72,7 +72,18 @@ class MainWindow(QMainWindow):
         self.editing = EditController(self.session, self.view, self)
         self.retrain = RetrainPanel(self.session, self.runner, self.model_picker, self.log,
                                     before_start=self.editing.finish)
-        self.setCentralWidget(self.view)
+        self.banner = QLabel("")  # says when this window only reads its workspace (open in another one)
+        self.banner.setObjectName("readOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff1b8; color: #5c4400; padding: 6px; font-weight: 600;")
+        self.banner.hide()
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(centre)
         self.setWindowTitle("seggui")
         self.setAcceptDrops(True)
         self.actions_by_name = menus.build(self)
@@ -156,6 +167,10 @@ class MainWindow(QMainWindow):
                 self.resize(max(1024, int(screen.width() * 0.92)), max(700, int(screen.height() * 0.92)))
             else:
                 self.resize(1366, 768)
+            # the Drive panel takes at most a quarter of the height: the canvas stays the largest thing
+            self.resizeDocks([self.drive_dock], [max(180, self.height() // 4)], Qt.Orientation.Vertical)
+            self.resizeDocks([self.frames_dock, self.classes_dock], [self.height() // 2, self.height() // 3],
+                             Qt.Orientation.Vertical)
         if state is not None:
             self.restoreState(state)
 
@@ -297,6 +312,11 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self) -> None:
         self._title()
+        ro = self.session.read_only
+        self.banner.setText(f"Read-only: this workspace is open in another window ({ro}). You can look, "
+                            "measure and export; corrections, runs and retraining are refused here. Close "
+                            "the other window, then open the workspace again to edit." if ro else "")
+        self.banner.setVisible(bool(ro))
         ws = self.session.workspace
         if ws is not None and ws.model:  # the workspace's own model comes first
             self.model_picker.open_card(ws.model)
@@ -326,6 +346,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.editing.finish()  # the last stroke reaches the disk
+        self.session.lease.release()  # another window may now edit the workspace
         self.timeline.stop()
         for runner in (self.runner, self.metrics.runner, self.drive_plot.runner):
             runner.cancel()

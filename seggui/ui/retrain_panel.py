@@ -149,6 +149,9 @@ class RetrainPanel(QWidget):
             return self._refuse(f"{self.runner.title} is still running; wait or cancel it")
         if ws is None:
             return self._refuse("open a workspace with corrected frames first")
+        if self.session.read_only:
+            return self._refuse("read-only: this workspace is open in another window "
+                                f"({self.session.read_only}); retrain there")
         if self.before_start is not None:
             self.before_start()  # the stroke being painted is a correction too
         if not ws.model:
@@ -176,7 +179,8 @@ class RetrainPanel(QWidget):
                             f"{len(plan.val_ids)} ({plan.val_source})…")
         self.stage, self._t0 = "retrain", time.monotonic()
         env = self.child_env
-        return self.runner.start(f"Retraining {plan.parent.name}", lambda t: retrain_job(plan, t, env=env))
+        job = f"Retraining {plan.parent.name}"
+        return self.runner.start(job, lambda t: retrain_job(plan, t, env=env)) is not None
 
     def cancel(self) -> None:
         if self.stage is not None:
@@ -203,8 +207,10 @@ class RetrainPanel(QWidget):
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
-        self.log.info(f"promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames the "
-                      f"previous model had predicted and nobody corrected")
+        said = (f"Promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames the previous "
+                "model had predicted and nobody corrected…")
+        self.log.info(said)
+        self.status.setText(said)
         self.stage = "repredict"
         try:
             started = self.picker.inference.run("frames", todo)
@@ -233,8 +239,9 @@ class RetrainPanel(QWidget):
         self.log.info(f"rolled back to {entry['ref']} ({entry['label']})")
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)
-        self.status.setText(f"{entry['ref']} is the model in use again. The {len(todo)} uncorrected "
-                            "predictions were made by the model you left: re-predict them to match.")
+        self.status.setText(f"{entry['ref']} is the model in use again." + (
+            f" The {len(todo)} uncorrected predictions were made by the model you left: Re-predict makes "
+            "them this model's." if todo else ""))
         self.repredict_button.setText(f"Re-predict {len(todo)} frames")
         self.repredict_button.setVisible(bool(todo))
         self._say("")
@@ -301,7 +308,8 @@ class RetrainPanel(QWidget):
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result
             self.log.info(f"re-predicted {done} uncorrected frames with the new model")
-            self.status.setText(f"{self.result.card_dir.name} is the workspace model.")
+            self.status.setText(f"{self.result.card_dir.name} is the model in use; it re-predicted {done} "
+                                f"frame{'s' * (done != 1)} the previous model had predicted.")
             self._end("promoted")
 
     def _on_failed(self, message: str, _details: str) -> None:
@@ -429,5 +437,8 @@ class RetrainPanel(QWidget):
         self.retrain_button.setEnabled(not busy)
         self.advanced_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy and self.stage is not None)
-        self.promote_button.setEnabled(not busy and self.result is not None)
+        ws = self.session.workspace
+        in_use = bool(ws is not None and ws.model and self.result is not None
+                      and Path(ws.model).resolve() == Path(self.result.card_dir).resolve())
+        self.promote_button.setEnabled(not busy and self.result is not None and not in_use)
         self.rollback_button.setEnabled(not busy and self.versions.count() > 1)

@@ -20,14 +20,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from seggui.core.area import (
-    DEFAULT_MIN_REGION_PX,
-    MIN_REGION_KEY,
-    AreaReport,
-    area_per_class,
-    count_regions,
-    min_region_px,
-)
+from seggui.core.area import MIN_REGION_KEY, AreaReport, area_per_class, count_regions, min_region_px
 from seggui.core.classes import ClassTable
 from seggui.core.confusion import ConfusionMatrix
 from seggui.core.drive_media import DriveMedia
@@ -42,6 +35,7 @@ from seggui.core.opening import Notes, Opener, import_truth_folder
 from seggui.core.report import parking_class
 from seggui.core.truth_matrices import matrix_job
 from seggui.core.workspace import FrameRecord, Workspace
+from seggui.core.workspace_lock import LeaseKeeper
 from seggui.paths import user_data_dir
 from seggui.ui.main_thread import MainThreadRelay
 
@@ -72,6 +66,7 @@ class Session(QObject):
         self.store_dir = Path(store_dir) if store_dir else user_data_dir() / "workspaces"
         self.default_classes = default_classes
         self.ask_classes: Any = None  # the class table of a folder with ground truth and no classes.json
+        self.lease, self.read_only = LeaseKeeper(), None  # read_only: who else has the workspace open
         self.workspace: Workspace | None = None
         self.source: Path | None = None
         self.current: str | None = None
@@ -113,6 +108,7 @@ class Session(QObject):
                        videos: dict[str, Source] | None = None, keep: str | None = None) -> None:
         self.leaving.emit()
         self.workspace, self.source = ws, source
+        self.read_only = self.lease.hold(ws)  # a second window only reads (seggui.core.workspace_lock)
         self._subscribe(ws)
         self.drives.reset(ws, videos)
         self._cache.clear()
@@ -339,7 +335,7 @@ class Session(QObject):
     @property
     def min_region_px(self) -> int:
         """Regions smaller than this are not counted: the workspace's setting, as in its reports."""
-        return min_region_px(self.workspace.settings) if self.workspace is not None else DEFAULT_MIN_REGION_PX
+        return min_region_px(self.workspace.settings if self.workspace is not None else {})
 
     # -------------------------------------------------------------- writing
     def apply_prediction(self, frame_id: str, labels: np.ndarray, confidence: np.ndarray | None,

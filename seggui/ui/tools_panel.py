@@ -130,6 +130,7 @@ class EditToolBar(QToolBar):
         ctrl.session.opened.connect(self.rebuild)
         ctrl.session.frameChanged.connect(lambda _f: self.update_state())
         ctrl.session.classViewChanged.connect(self.update_state)
+        ctrl.session.framesChanged.connect(self.update_state)  # a run or a review moves the status
 
     def _option_actions(self) -> None:
         ctrl = self.ctrl

@@ -30,7 +30,8 @@ VIEWS = (("prediction", "Prediction"), ("ground_truth", "Ground truth"), ("error
          ("picture", "Picture only"))
 EMPTY_HINT = (
     "<div style='font-size:15px'><b>Open a picture, a folder of pictures or a workspace</b></div>"
-    "<div style='margin-top:8px'>File ▸ Open… (Ctrl+O), or drop it here.</div>"
+    "<div style='margin-top:8px'>A picture, video or workspace: File ▸ Open… (Ctrl+O). A folder of pictures "
+    "or a drive's image sequence: File ▸ Open folder… (Ctrl+Shift+O). Or drop it here.</div>"
     "<div style='margin-top:4px; color:#666'>Then pick a model and run it (Ctrl+R), "
     "or import ground truth to measure IoU.</div>"
 )

@@ -150,7 +150,8 @@ def test_drive_inference_plot_and_exports(qtbot, window, drive, tiny_card: Path,
 
     def frame7_pos():
         y_mid = (vb.viewRange()[1][0] + vb.viewRange()[1][1]) / 2
-        return plot.widget.mapFromScene(vb.mapViewToScene(QPointF(7.2, y_mid)))
+        # frame 8 on screen (counted from 1) is index 7
+        return plot.widget.mapFromScene(vb.mapViewToScene(QPointF(8.2, y_mid)))
 
     # the plots lay themselves out after the IoU curve appears: click once the geometry is still
     last = None
