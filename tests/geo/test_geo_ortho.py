@@ -161,6 +161,16 @@ def test_bad_orthomosaics_are_named_and_leave_nothing(tmp_path: Path, scene, pre
     assert len(res.notes) == 8  # its neighbours lost the halo that reached into the damaged tile
     again = run_job(predict_ortho(predictor, made["path"], tmp_path / "c.tif", block=256))
     assert again.skipped == 8 and len(again.failed) == 1  # only the bad block is tried again
+    # a truncated file: the blocks it cannot give are reported by name, no mask under the final name
+    cut = tmp_path / "half.tif"
+    cut.write_bytes(Path(made["path"]).read_bytes()[: Path(made["path"]).stat().st_size // 2])
+    try:
+        half = run_job(predict_ortho(predictor, cut, tmp_path / "h.tif", block=256))
+    except BadInputError as exc:  # GDAL may refuse it whole (its tile index cut): one message naming it
+        assert exc.path == cut
+    else:
+        assert half.failed and half.mask is None and not (tmp_path / "h.tif").exists()
+        assert all("half.tif" in err for _, err in half.failed)
     # a file that is not a TIFF at all
     fake = tmp_path / "fake.tif"
     fake.write_bytes(b"II*\x00garbage")
