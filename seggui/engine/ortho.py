@@ -40,7 +40,7 @@ from seggui.engine.predictor import Predictor
 from seggui.engine.tiling import run_tiled
 
 DEFAULT_BLOCK = 4096
-GDAL_CACHE_MB = 64
+GDAL_CACHE_MB = 32
 
 
 @dataclass
@@ -177,12 +177,13 @@ def _predict_block(predictor: Predictor, ras: GeoRaster, win: tuple[int, int, in
     if not ok[r0 - h0:r1 - h0, c0 - w0:c1 - w0].any():
         return np.full((r1 - r0, c1 - c0), nodata, np.uint16 if nodata > 255 else np.uint8)
     shape = (max(1, round(rh * scale)), max(1, round(rw * scale))) if scale != 1.0 else None
-    rgb = ras.to_rgb8(ras.read_raw(region, shape))
+    rgb = ras.read_rgb(region, shape)
     mh, mw = rgb.shape[:2]
     labels = np.empty((mh, mw), np.uint16 if nodata > 255 else np.uint8)
 
     def emit(y0: int, strip: np.ndarray) -> None:
-        labels[y0:y0 + strip.shape[1]] = strip.argmax(axis=0)
+        for r in range(0, strip.shape[1], 128):  # argmax gives int64: a few rows at a time
+            labels[y0 + r:y0 + min(r + 128, strip.shape[1])] = strip[:, r:r + 128].argmax(axis=0)
 
     run_tiled(rgb, spec, predictor.card.num_classes, predictor._run, emit,  # noqa: SLF001
               predictor.batch_size)

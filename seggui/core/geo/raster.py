@@ -139,16 +139,18 @@ class GeoRaster:
         self._stretch: list[tuple[float, float]] | None = None
 
     # ---------------------------------------------------------------- reading
-    def read_raw(self, window: Window, out_shape: tuple[int, int] | None = None) -> np.ndarray:
-        """The chosen bands of a window, (bands, h, w) in the file's type (resampled to out_shape)."""
+    def read_raw(self, window: Window, out_shape: tuple[int, int] | None = None,
+                 bands: tuple[int, ...] | None = None) -> np.ndarray:
+        """The chosen bands (or `bands`) of a window, (bands, h, w) in the file's type (resampled)."""
         r0, r1, c0, c1 = window
+        bands = bands or self.info.bands
         win = require("rasterio.windows").Window(c0, r0, c1 - c0, r1 - r0)
         kw: dict[str, Any] = {}
         if out_shape is not None:
-            kw = {"out_shape": (len(self.info.bands), *out_shape),
+            kw = {"out_shape": (len(bands), *out_shape),
                   "resampling": require("rasterio.enums").Resampling.bilinear}
         try:
-            return np.asarray(self._ds.read(list(self.info.bands), window=win, **kw))
+            return np.asarray(self._ds.read(list(bands), window=win, **kw))
         except Exception as exc:  # noqa: BLE001 - a truncated file or a corrupt tile
             raise BadInputError(self.path, f"cannot read rows {r0}-{r1}, columns {c0}-{c1} "
                                            f"(damaged or truncated file: {_short(exc)})") from None
@@ -168,8 +170,23 @@ class GeoRaster:
 
     def read(self, window: Window, out_shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(RGB uint8 (h, w, 3), valid (h, w)) for a window, stretched like the whole file."""
-        raw = self.read_raw(window, out_shape)
-        return self.to_rgb8(raw), self.valid(window, out_shape)
+        return self.read_rgb(window, out_shape), self.valid(window, out_shape)
+
+    def read_rgb(self, window: Window, out_shape: tuple[int, int] | None = None) -> np.ndarray:
+        """RGB uint8 (h, w, 3) of a window, read band by band into place (one band in memory at a time)."""
+        h, w = out_shape or (window[1] - window[0], window[3] - window[2])
+        out = np.empty((h, w, 3), np.uint8)
+        bands = self.info.bands
+        for i in range(3):
+            k = i if len(bands) == 3 else 0
+            raw = self.read_raw(window, out_shape, (bands[k],))[0]
+            out[..., i] = raw if raw.dtype == np.uint8 else self._stretched(raw, k)
+        return out
+
+    def _stretched(self, band: np.ndarray, k: int) -> np.ndarray:
+        lo, hi = self.stretch()[k]
+        scaled = (band.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12))
+        return np.clip(scaled, 0, 255).astype(np.uint8)
 
     def to_rgb8(self, raw: np.ndarray) -> np.ndarray:
         """(bands, h, w) in the file's type -> (h, w, 3) uint8 with the file-wide stretch."""
@@ -177,9 +194,8 @@ class GeoRaster:
             out = raw
         else:
             out = np.empty(raw.shape, np.uint8)
-            for i, (lo, hi) in enumerate(self.stretch()):
-                scaled = (raw[i].astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12))
-                out[i] = np.clip(scaled, 0, 255).astype(np.uint8)
+            for i in range(raw.shape[0]):
+                out[i] = self._stretched(raw[i], i)
         if out.shape[0] == 1:
             out = np.repeat(out, 3, axis=0)
         return np.ascontiguousarray(np.moveaxis(out, 0, -1))
