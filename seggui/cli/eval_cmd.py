@@ -6,11 +6,11 @@ import argparse
 import math
 import sys
 
+from seggui.cli.class_map_args import add_class_map_args, class_map_args
 from seggui.cli.progress import run_with_progress
 from seggui.core.atomic import check_writable
-from seggui.core.class_map import ClassMap, parse_map_arg, scoring_table
-from seggui.core.classes import ClassTable, load_classes
-from seggui.core.errors import BadInputError
+from seggui.core.class_map import scoring_table
+from seggui.core.classes import load_classes
 from seggui.core.evaluation import EvalResult, evaluate_folders
 
 EPILOG = """\
@@ -47,12 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--classes", required=True, metavar="NAME_OR_JSON", help="class-table preset name or JSON file"
     )
-    p.add_argument("--gt-classes", metavar="NAME_OR_JSON",
-                   help="the class table the ground truth is drawn in, when it is not --classes "
-                   "(compared through --map)")
-    p.add_argument("--map", action="append", metavar="MAP", default=[],
-                   help='ground-truth class to prediction class: "GT NAME=CLASS" (repeatable; "GT NAME=" '
-                   "leaves it unscored) or a JSON file; classes not named are mapped by name")
+    add_class_map_args(p, "--classes")
     p.add_argument("--json", metavar="OUT", help="write every figure as JSON here (atomic)")
     p.add_argument("--csv", metavar="OUT", help="write the per-class table as CSV here (atomic)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -94,15 +89,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def class_map_args(args: argparse.Namespace, table: ClassTable) -> ClassMap | None:
-    """The class map of `--gt-classes` and `--map` (None when the ground truth is in `table`)."""
-    if not args.gt_classes:
-        if args.map:
-            raise BadInputError(None, "--map needs --gt-classes: the table the ground truth is drawn in")
-        return None
-    return parse_map_arg(args.map, load_classes(args.gt_classes), table)
 
 
 def _pct(x: float) -> str:

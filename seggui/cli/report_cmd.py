@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seggui.cli.class_map_args import add_class_map_args
 from seggui.cli.progress import run_with_progress
 
 
@@ -20,17 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file (default WORKSPACE/reports/area-report.FORMAT)")
     p.add_argument("--gsd", type=float, help="metres per pixel, overriding georeferencing and the workspace")
     p.add_argument("--parking-class", help="the class reported as parking (default: the one named *parking*)")
-    p.add_argument("--gt-classes", metavar="NAME_OR_JSON",
-                   help="the class table the workspace's ground truth is drawn in, when it is not the "
-                   "workspace's (compared through --map; the workspace's own class map otherwise)")
-    p.add_argument("--map", action="append", metavar="MAP", default=[],
-                   help='ground-truth class to workspace class: "GT NAME=CLASS" (repeatable) or a JSON file; '
-                   "classes not named are mapped by name")
+    add_class_map_args(p, "the workspace's (its own class map otherwise)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from seggui.cli.eval_cmd import class_map_args
+    from seggui.cli.class_map_args import class_map_args
     from seggui.core.atomic import check_writable
     from seggui.core.class_map import scoring_table
     from seggui.core.gsd import Gsd

@@ -105,3 +105,24 @@ def test_corrections_in_another_table_are_not_stranded(tmp_path: Path) -> None:
     with pytest.raises(BadInputError) as err:
         plan_switch(ws, PARKING)
     assert "hold corrections in the uav classes" in str(err.value) and "File ▸ Open folder" in str(err.value)
+
+
+def test_eval_compares_through_a_map_and_refuses_a_bad_one(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from seggui.cli import main
+
+    gt_table = tmp_path / "uav.json"
+    gt_table.write_text(json.dumps(GT.to_dict()))
+    (tmp_path / "pred").mkdir()
+    write_mask(tmp_path / "pred" / "a.png", np.array([[1, 1, 0, 0]], np.uint8))
+    write_mask(tmp_path / "gt" / "a.png", np.array([[2, 1, 0, 4]], np.uint8))
+    out = tmp_path / "m.json"
+    args = ["eval", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--classes", "parking-2",
+            "--gt-classes", str(gt_table), "--json", str(out), "-q"]
+    assert main([*args, "--map", "Vehicle=parking"]) == 0
+    figures = json.loads(out.read_text())["per_class_iou"]
+    assert figures["parking"] == 1.0 and figures["background"] == 1.0  # the Unlabelled pixel is not scored
+    assert main([*args, "--map", "Vehicle=car park"]) == 2
+    assert "'car park', which parking-2 does not have" in capsys.readouterr().err
+    plain = [a for a in args if a not in ("--gt-classes", str(gt_table))]
+    assert main([*plain, "--map", "Vehicle=parking"]) == 2  # --map without --gt-classes
+    assert "--map needs --gt-classes" in capsys.readouterr().err

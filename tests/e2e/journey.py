@@ -118,3 +118,20 @@ def drag(qtbot, canvas, points: list[tuple[float, float]]) -> None:  # noqa: ANN
     for p in pts[1:]:
         qtbot.mouseMove(vp, p)
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pts[-1])
+
+
+def retrain_one_epoch(qtbot, win, timeout_ms: int = 900000) -> str:  # noqa: ANN001
+    """Model ▸ Retrain, Advanced… set to one epoch, then Retrain on corrections; returns how it ended."""
+    trigger(win, "retrain")
+    panel = win.retrain
+
+    def one_epoch(dialog: QDialog) -> None:
+        dialog.epochs.setValue(1)
+        press_ok(dialog)
+
+    answered = when_dialog(one_epoch)
+    click(qtbot, panel.advanced_button)
+    assert answered == ["answered"], answered
+    with qtbot.waitSignal(panel.done, timeout=timeout_ms) as ended:
+        click(qtbot, panel.retrain_button)
+    return ended.args[0]

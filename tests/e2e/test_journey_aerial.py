@@ -16,7 +16,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from journey import click, click_row, polygon, press_ok, trigger, type_path_and_enter, when_dialog
+from journey import (
+    click,
+    click_row,
+    polygon,
+    press_ok,
+    retrain_one_epoch,
+    trigger,
+    type_path_and_enter,
+    when_dialog,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit
 
@@ -118,20 +127,9 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     assert sorted(ws.frames_with_status("reviewed")) == ["6411", "7677"]
 
     # Retrain: one epoch (Advanced), then the comparison says what it rests on
-    trigger(win, "retrain")
     panel = win.retrain
     assert "2 corrected or reviewed frames" in panel.status.text()
-
-    def one_epoch(dialog) -> None:  # noqa: ANN001
-        dialog.epochs.setValue(1)
-        press_ok(dialog)
-
-    answered = when_dialog(one_epoch)
-    click(qtbot, panel.advanced_button)
-    assert answered == ["answered"]
-    with qtbot.waitSignal(panel.done, timeout=600000) as ended:
-        click(qtbot, panel.retrain_button)
-    assert ended.args == ["compared"], panel.message.text()
+    assert retrain_one_epoch(qtbot, win) == "compared", panel.message.text()
     cmp = panel.comparison
     assert cmp.frames == ["6703"]  # the ground-truth picture nobody trained on
     assert "measured on 1 validation frame," in panel.status.text()

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from journey import click, drag, press_ok, trigger, type_path_and_enter, when_dialog
+from journey import drag, press_ok, retrain_one_epoch, trigger, type_path_and_enter, when_dialog
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -85,19 +85,8 @@ def test_drive_journey(qtbot, user_window, camvid: Path, tmp_path: Path) -> None
     assert sorted(ws.frames_with_status("reviewed")) == [frames[i] for i in REVIEWED]
 
     # Retrain, one epoch: validation keeps away from the trained frames, and says so
-    trigger(win, "retrain")
     panel = win.retrain
-
-    def one_epoch(dialog) -> None:  # noqa: ANN001
-        dialog.epochs.setValue(1)
-        press_ok(dialog)
-
-    answered = when_dialog(one_epoch)
-    click(qtbot, panel.advanced_button)
-    assert answered == ["answered"]
-    with qtbot.waitSignal(panel.done, timeout=900000) as ended:
-        click(qtbot, panel.retrain_button)
-    assert ended.args == ["compared"], panel.message.text()
+    assert retrain_one_epoch(qtbot, win) == "compared", panel.message.text()
     trained = sorted(frames.index(f) for f in panel.plan.train_ids)
     val = sorted(frames.index(f) for f in panel.plan.val_ids)
     assert trained == list(REVIEWED)
