@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from seggui.core.jobs import Job
+from seggui.core.jobs import Job, Progress, drive
 
 T = TypeVar("T")
 
@@ -21,19 +21,18 @@ def run_with_progress(job: Job[T], desc: str, quiet: bool = False) -> T:
     bar = tqdm(
         desc=desc, unit="item", file=sys.stderr, disable=quiet or None, leave=False, dynamic_ncols=True
     )
+
+    def show(p: Progress) -> None:
+        if p.total is not None and bar.total != p.total:
+            bar.total = p.total
+        bar.n = p.done
+        if p.message:
+            bar.set_postfix_str(p.message[-40:], refresh=False)
+        bar.refresh()
+        if p.error:
+            bar.write(f"warning: {p.error}", file=sys.stderr)
+
     try:
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                return stop.value
-            if p.total is not None and bar.total != p.total:
-                bar.total = p.total
-            bar.n = p.done
-            if p.message:
-                bar.set_postfix_str(p.message[-40:], refresh=False)
-            bar.refresh()
-            if p.error:
-                bar.write(f"warning: {p.error}", file=sys.stderr)
+        return drive(job, show)
     finally:
         bar.close()

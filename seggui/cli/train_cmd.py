@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from seggui.cli.progress import run_with_progress
-    from seggui.core.jobs import CancelToken
+    from seggui.core.jobs import CancelToken, Progress, map_progress
     from seggui.training.loop import train_job
 
     cfg = config_from_args(args)
@@ -136,22 +136,19 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
 
-    def with_table(job):  # type: ignore[no-untyped-def]
-        printed = False
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                return stop.value
-            if main_rank and p.data.get("event") == "epoch":
-                if not printed:
-                    tqdm.write(HEADER)
-                    printed = True
-                tqdm.write(epoch_row(p.data))
-            yield p
+    printed = False
+
+    def with_table(p: Progress) -> Progress:
+        nonlocal printed
+        if main_rank and p.data.get("event") == "epoch":
+            if not printed:
+                tqdm.write(HEADER)
+                printed = True
+            tqdm.write(epoch_row(p.data))
+        return p
 
     try:
-        result = run_with_progress(with_table(train_job(cfg, token)), "train",
+        result = run_with_progress(map_progress(train_job(cfg, token), with_table), "train",
                                    quiet=args.quiet or not main_rank)
     except Cancelled:
         if main_rank:

@@ -62,18 +62,39 @@ class CancelToken:
 Job = Generator[Progress, None, T]
 
 
+def drive(job: Job[T], on_progress: Callable[[Progress], object] | None = None,
+          check: Callable[[], object] | None = None) -> T:
+    """The one loop that runs a job to its end: the CLI's progress bar, the GUI's worker thread and
+    the training process all call it. Returns the job's result.
+
+    `on_progress(p)` sees each `Progress`; `check()` runs after each one and
+    may raise (`Cancelled`) to stop the job, which is then closed, so its
+    `finally` blocks run on this thread.
+    """
+    try:
+        while True:
+            try:
+                p = next(job)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            if on_progress is not None:
+                on_progress(p)
+            if check is not None:
+                check()
+    finally:
+        job.close()
+
+
 def run_job(job: Job[T]) -> T:
     """Drive a job to completion without showing progress; return its result."""
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return cast(T, stop.value)
+    return drive(job)
 
 
 def map_progress(job: Job[T], fn: Callable[[Progress], Progress]) -> Job[T]:
     """Run `job` inside another, yielding `fn(p)` for each of its `Progress` (e.g. counted over a larger
-    whole); returns the job's result. Closing this generator closes `job`.
+    whole, or printed on the way); returns the job's result. Closing this generator closes `job`.
+
+    The generator form of `drive`, for a job that runs inside another job.
     """
     try:
         while True:

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from seggui.core.errors import Cancelled, SegguiError
-from seggui.core.jobs import CancelToken
+from seggui.core.jobs import CancelToken, Progress, drive
 
 
 def _clean(value: Any) -> Any:
@@ -113,23 +113,22 @@ def _run(config: str, token: CancelToken, emit: Any) -> int:
         cfg = load_config(config)
         emit({"event": "start", "pid": os.getpid(), "config": cfg.to_dict()})
         card = Path(cfg.out) if cfg.out else None
-        job = train_job(cfg, token)
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                r = stop.value
-                emit({"event": "done", "card": str(r.card_dir), "status": r.status, "best_miou": r.best_miou,
-                      "best_epoch": r.best_epoch, "epochs_run": r.epochs_run})
-                return 0
+
+        def tell(p: Progress) -> None:
+            nonlocal card
             if p.error:
                 emit({"event": "warning", "message": p.error})
-                continue
+                return
             kind = p.data.get("event", "progress")
             if kind == "setup":
                 card = Path(p.data["card"])
             rest = {k: v for k, v in p.data.items() if k != "event"}
             emit({"event": kind, "done": p.done, "total": p.total, "message": p.message, **rest})
+
+        r = drive(train_job(cfg, token), tell)
+        emit({"event": "done", "card": str(r.card_dir), "status": r.status, "best_miou": r.best_miou,
+              "best_epoch": r.best_epoch, "epochs_run": r.epochs_run})
+        return 0
     except Cancelled:
         emit({"event": "cancelled", "card": str(card) if card else None})
         return 130

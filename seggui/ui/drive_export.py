@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from seggui.core.errors import BadInputError, SegguiError
@@ -52,15 +51,15 @@ def export_overlay_video(session: Session, runner: JobRunner, out: str | Path, a
         held = [i for i in range(len(src)) if (fid := src.name(i)) in ws.frames
                 and ws.frames[fid].status != FrameStatus.NONE]
         frames = range(held[0], held[-1] + 1) if held else src.span()
-    started = runner.start(f"Overlay video {Path(out).name}", lambda token: write_overlay_video(
+    handle = runner.start(f"Overlay video {Path(out).name}", lambda token: write_overlay_video(
         src, mask_of, table, out, alpha=alpha, token=token, frames=frames))
-    if started:
+    if handle is not None:
         def said(result: Any) -> None:
             if isinstance(result, OverlayVideo):
                 session.log.info(f"wrote {result.describe()}")
 
-        runner.finished.connect(said, Qt.ConnectionType.SingleShotConnection)
-    return started
+        handle.result.connect(said)  # this job's result only
+    return handle is not None
 
 
 def area_csv_job(ws: Workspace, ref: str, out: str | Path, token: CancelToken) -> Job[Path]:
@@ -76,7 +75,8 @@ def export_area_csv(session: Session, runner: JobRunner, out: str | Path) -> boo
     _src, ref = _drive(session)
     ws = session.workspace
     assert ws is not None
-    return runner.start(f"Area CSV {Path(out).name}", lambda token: area_csv_job(ws, ref, out, token))
+    handle = runner.start(f"Area CSV {Path(out).name}", lambda token: area_csv_job(ws, ref, out, token))
+    return handle is not None
 
 
 def _ask(win: MainWindow, title: str, name: str, filt: str) -> str:

@@ -37,7 +37,7 @@ def export_report(session: Session, runner: JobRunner, out: str | Path) -> bool:
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise BadInputError(out, f"choose a .html, .csv or .json file, not {out.suffix or 'no suffix'}")
-    return runner.start(f"Area report {out.name}", lambda token: report_job(ws, out, fmt, token))
+    return runner.start(f"Area report {out.name}", lambda token: report_job(ws, out, fmt, token)) is not None
 
 
 def report_dialog(win: MainWindow) -> None:

@@ -85,3 +85,67 @@ def test_a_failing_job_reports_and_the_runner_is_reusable(qtbot) -> None:
     with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
         runner.start("quick", quick)
     assert blocker.args == [42]
+
+
+def test_each_job_has_its_own_handle_and_signals(qtbot) -> None:
+    """A handle tells its own job's progress and end only; connecting after start misses nothing."""
+    runner = JobRunner()
+
+    def counting(n: int, fail: bool = False):
+        def job(token: CancelToken):
+            for i in range(n):
+                yield Progress(i + 1, n, f"{n}:{i}")
+            if fail:
+                raise BadInputError("/data/y.png", "unreadable")
+            return n
+        return job
+
+    first = runner.start("first", counting(3))
+    assert first is not None and first.title == "first"
+    got: list[object] = []
+    first.progress.connect(lambda p: got.append(p.message))
+    first.result.connect(lambda r: got.append(("result", r)))
+    first.error.connect(lambda m, _d: got.append(("error", m)))
+    with qtbot.waitSignal(first.finished, timeout=5000):
+        pass
+    assert got == ["3:0", "3:1", "3:2", ("result", 3)]
+
+    second = runner.start("second", counting(2, fail=True))
+    assert second is not None
+    mine: list[object] = []
+    second.progress.connect(lambda p: mine.append(p.message))
+    second.error.connect(lambda m, _d: mine.append(("error", m)))
+    second.result.connect(lambda r: mine.append(("result", r)))
+    with qtbot.waitSignal(second.finished, timeout=5000):
+        pass
+    assert mine == ["2:0", "2:1", ("error", "/data/y.png: unreadable")]
+    assert got == ["3:0", "3:1", "3:2", ("result", 3)]  # the first job's listeners heard nothing of it
+
+
+def test_one_driver_runs_a_job_and_closes_it_when_stopped() -> None:
+    from seggui.core.errors import Cancelled
+    from seggui.core.jobs import drive
+
+    closed: list[bool] = []
+
+    def job(token: CancelToken):
+        try:
+            for i in range(10):
+                yield Progress(i + 1, 10)
+            return "done"
+        finally:
+            closed.append(True)
+
+    seen: list[int] = []
+    assert drive(job(CancelToken()), lambda p: seen.append(p.done)) == "done"
+    assert seen == list(range(1, 11)) and closed == [True]
+
+    def stop_at_three() -> None:
+        if len(seen) == 13:
+            raise Cancelled("cancelled")
+
+    try:
+        drive(job(CancelToken()), lambda p: seen.append(p.done), stop_at_three)
+    except Cancelled:
+        pass
+    assert seen[10:] == [1, 2, 3] and closed == [True, True]  # stopped after the third, its finally ran
