@@ -127,8 +127,12 @@ def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, ba
                     "seggui_bands": list(info.bands),
                     "seggui_block": block, "seggui_scale": round(scale, 6),
                     "seggui_size": [info.height, info.width]}
-        writer = MaskWriter(out, info, card.classes, identity, resume, file_tile)
         blocks = list(iter_blocks(info.height, info.width, block))
+        if resume and _finished(out, identity):  # the whole mask exists from the same model and options
+            yield Progress(len(blocks), len(blocks), f"{out.name} already done")
+            return OrthoResult(out, len(blocks), skipped=len(blocks), scale=scale,
+                               seconds=time.perf_counter() - t0, notes=[note] if note else [])
+        writer = MaskWriter(out, info, card.classes, identity, resume, file_tile)
         result = OrthoResult(None, len(blocks), scale=scale, notes=[note] if note else [])
         complete = False
         try:
@@ -162,6 +166,18 @@ def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, ba
         return result
     finally:
         ras.close()
+
+
+def _finished(out: Path, identity: dict[str, Any]) -> bool:
+    """True when `out` is a finished mask whose tags carry this run's identity."""
+    if not out.is_file():
+        return False
+    try:
+        with require("rasterio").open(out) as ds:
+            tags = ds.tags()
+    except Exception:  # noqa: BLE001 - an unreadable old mask is simply redone
+        return False
+    return all(tags.get(k) == str(v) for k, v in identity.items())
 
 
 def _predict_block(predictor: Predictor, ras: GeoRaster, win: tuple[int, int, int, int], halo: int,

@@ -87,6 +87,8 @@ def test_resume_by_block_and_cog(tmp_path: Path, scene, predictor) -> None:
     assert not out.exists() and (tmp_path / "masks" / "o.partial.tif").is_file()
     again = run_job(predict_ortho(predictor, made["path"], out, block=128, cog=True))
     assert again.skipped == 1 and again.written == again.blocks - 1 and again.mask == out
+    done = run_job(predict_ortho(predictor, made["path"], out, block=128))  # finished: nothing redone
+    assert (done.skipped, done.written, done.mask) == (again.blocks, 0, out)
     fresh = run_job(predict_ortho(predictor, made["path"], tmp_path / "fresh.tif", block=128))
     assert np.array_equal(_read(out)[0], _read(fresh.mask)[0])
     import rasterio
