@@ -111,8 +111,6 @@ def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, ba
         spec = replace(spec, tile_size=1024, tile_overlap=min(128, spec.tile_overlap or 128))
     stride = spec.stride
     step = math.lcm(16, stride)  # GeoTIFF tiles are multiples of 16; blocks start on the stride
-    block = max(step, (block // step) * step)
-    file_tile = next(t for t in (BLOCK, 256, 128, 64, 32, 16) if block % t == 0)
     ras = GeoRaster(source, bands)
     t0 = time.perf_counter()
     try:
@@ -120,6 +118,10 @@ def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, ba
         ras.check_not_empty()
         ras.stretch()
         scale, note = model_scale(predictor, ras)
+        if scale > 1.0:  # upsampled for the model: smaller blocks keep the memory bound
+            block = int(block / scale)
+        block = max(step, (block // step) * step)
+        file_tile = next(t for t in (BLOCK, 256, 128, 64, 32, 16) if block % t == 0)
         halo = _halo(spec.tile_overlap, stride)
         if scale < 1.0:  # the halo is in source pixels: give the model as many of its own pixels
             halo = -(-math.ceil(halo / scale) // stride) * stride

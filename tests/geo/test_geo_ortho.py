@@ -124,6 +124,19 @@ def test_deepness_resolution_resamples_and_returns_to_the_grid(tmp_path: Path, s
     assert (mask == whole).mean() > 0.85  # half the resolution, brought back to the source grid
 
 
+def test_a_finer_model_resolution_upsamples_in_smaller_blocks(tmp_path: Path, scene) -> None:
+    from geo_helpers import tiny_onnx
+
+    model = tiny_onnx(tmp_path / "fine.onnx", resolution_cm=7.5, tiles_size=64)
+    made = write_geotiff(tmp_path / "f.tif", scene.image, scene.mask, 0.15)
+    with load_predictor(model, "onnx", "cpu") as p:
+        res = run_job(predict_ortho(p, made["path"], tmp_path / "f-mask.tif", block=256))
+        whole = p.predict(scene.image, confidence=False, tile=False).labels
+    assert res.scale == pytest.approx(2.0) and res.blocks == 2 * 3  # 128-px blocks: 256 / 2
+    mask = _read(res.mask)[0]
+    assert mask.shape == scene.mask.shape and (mask == whole).mean() > 0.95
+
+
 def test_deepness_metadata_errors_name_the_file(tmp_path: Path) -> None:
     from geo_helpers import tiny_onnx
 
