@@ -25,7 +25,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from seggui.core.errors import BadInputError
 
@@ -194,7 +194,7 @@ class LeaseKeeper:
         self.lease = WorkspaceLease.acquire(root)
         if self.lease is None:
             ws.read_only = WorkspaceLease.describe_holder(root)
-        return ws.read_only
+        return cast(str | None, ws.read_only)
 
     def release(self) -> None:
         if self.lease is not None:

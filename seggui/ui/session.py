@@ -66,7 +66,8 @@ class Session(QObject):
         self.store_dir = Path(store_dir) if store_dir else user_data_dir() / "workspaces"
         self.default_classes = default_classes
         self.ask_classes: Any = None  # the class table of a folder with ground truth and no classes.json
-        self.lease, self.read_only = LeaseKeeper(), None  # read_only: who else has the workspace open
+        self.lease = LeaseKeeper()
+        self.read_only: str | None = None  # who else has the workspace open
         self.workspace: Workspace | None = None
         self.source: Path | None = None
         self.current: str | None = None

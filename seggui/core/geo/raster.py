@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -186,7 +186,7 @@ class GeoRaster:
     def _stretched(self, band: np.ndarray, k: int) -> np.ndarray:
         lo, hi = self.stretch()[k]
         scaled = (band.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12))
-        return np.clip(scaled, 0, 255).astype(np.uint8)
+        return cast(np.ndarray, np.clip(scaled, 0, 255).astype(np.uint8))
 
     def to_rgb8(self, raw: np.ndarray) -> np.ndarray:
         """(bands, h, w) in the file's type -> (h, w, 3) uint8 with the file-wide stretch."""
@@ -251,7 +251,7 @@ class GeoRaster:
 
 def _short(exc: BaseException) -> str:
     """GDAL's own reason: rasterio wraps it ("Read failed. See previous exception"), so look inside."""
-    texts = []
+    texts: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(texts) < 3:
         line = str(seen).strip().splitlines()[0] if str(seen).strip() else type(seen).__name__
