@@ -128,19 +128,23 @@ class DeferredWorkspaceOutputs:
     their statuses in one `Workspace.batch()` (one seggui.json write,
     coalesced events) instead of one save per frame, which costs O(n²) on a
     drive. `notify()` (from the writer thread) tells the owner a batch is
-    due: `every_s` seconds after the last one, or `every_n` frames, and at
+    due: `every_s` seconds after the last one once `min_n` frames wait (the
+    owner raises `min_n` when recording costs more, so its time per frame
+    stays small; `max_s` seconds at the latest), or `every_n` frames, and at
     `close()`. A frame corrected meanwhile keeps its correction (see
     `Workspace.record_mask`); `stop()` writes nothing more (the workspace
     was closed).
     """
 
     def __init__(self, ws: Workspace, model: str | None, *, write_confidence: bool = True,
-                 every_s: float = 0.5, every_n: int = 500, notify: Any = None) -> None:
+                 every_s: float = 0.5, every_n: int = 500, max_s: float = 30.0, notify: Any = None) -> None:
         self.ws = ws
         self.model = model
         self.write_confidence = write_confidence
         self.every_s = every_s
         self.every_n = every_n
+        self.max_s = max_s
+        self.min_n = 1
         self.notify = notify
         self._lock = threading.Lock()
         self._pending: list[str] = []
@@ -159,7 +163,8 @@ class DeferredWorkspaceOutputs:
         write_mask(self.ws.mask_path(frame_id, "predicted"), pred.labels)
         with self._lock:
             self._pending.append(frame_id)
-            due = len(self._pending) >= self.every_n or time.monotonic() - self._last >= self.every_s
+            waited, n = time.monotonic() - self._last, len(self._pending)
+            due = n >= self.every_n or waited >= self.max_s or (waited >= self.every_s and n >= self.min_n)
             if due:
                 self._last = time.monotonic()
         if due and self.notify is not None:

@@ -20,6 +20,8 @@ resumes where it stopped.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +82,7 @@ class Inference(QObject):
         self._sink: DeferredWorkspaceOutputs | None = None  # the running job's, until its last batch
         # written frames are recorded (one seggui.json write) at most this often, or this many at once
         self.record_every_s, self.record_every_n = 0.5, 500
+        self.record_budget_s = 0.0005  # GUI time a batch may spend per frame it records
         # asks the analyst to confirm a class map (ClassMap -> ClassMap, or None to stop); the window
         # shows ClassMapDialog, tests and scripts may answer otherwise
         self.confirm_map: Callable[[Any], Any] = lambda suggested: suggested
@@ -214,7 +217,11 @@ class Inference(QObject):
         if sink is None:
             return
         ws = self.session.workspace
-        sink.record(ws if ws is not None and ws.root == sink.ws.root else None)
+        t0 = time.perf_counter()
+        done = sink.record(ws if ws is not None and ws.root == sink.ws.root else None)
+        if done:  # a save costs about the same for 1 frame as for 300: wait for enough to share it
+            spent = time.perf_counter() - t0
+            sink.min_n = max(1, math.ceil(spent / self.record_budget_s))
 
     def _same_workspace(self) -> bool:
         """Whether the run's results still belong to the open workspace (never write into another one)."""
