@@ -150,6 +150,7 @@ class DeferredWorkspaceOutputs:
         self._pending: list[str] = []
         self._last = time.monotonic()
         self._stopped = False
+        self._asked = False  # notify() was called and the owner has not taken the frames yet
 
     def done(self, index: int, frame_id: str) -> bool:
         """Predicted by this model already (read on the owner's thread, when planning)."""
@@ -164,16 +165,17 @@ class DeferredWorkspaceOutputs:
         with self._lock:
             self._pending.append(frame_id)
             waited, n = time.monotonic() - self._last, len(self._pending)
-            due = n >= self.every_n or waited >= self.max_s or (waited >= self.every_s and n >= self.min_n)
-            if due:
-                self._last = time.monotonic()
+            due = not self._asked and (n >= self.every_n or waited >= self.max_s
+                                       or (waited >= self.every_s and n >= self.min_n))
+            if due:  # once until the owner takes them
+                self._last, self._asked = time.monotonic(), True
         if due and self.notify is not None:
             self.notify()
 
     def take(self) -> list[str]:
         """The frames written since the last call (any thread)."""
         with self._lock:
-            taken, self._pending = self._pending, []
+            taken, self._pending, self._asked = self._pending, [], False
         return taken
 
     def record(self, ws: Workspace | None = None) -> list[str]:
