@@ -22,6 +22,7 @@ from seggui.core.editing.fill import flood_change, polygon_change, replace_chang
 from seggui.core.editing.history import DEFAULT_BUDGET, History
 from seggui.core.editing.label_map import LabelMap
 from seggui.core.editing.live import LiveFigures
+from seggui.core.editing.refine import Click, refine, refine_change
 
 
 class Editor:
@@ -38,6 +39,7 @@ class Editor:
         self._stroke: list[Change] | None = None
         self._stroke_args: tuple[int, int, Collection[int] | None] = (1, 0, None)
         self._last: tuple[float, float] | None = None
+        self._preview: Change | None = None
 
     # --------------------------------------------------------------- views
     @property
@@ -56,6 +58,11 @@ class Editor:
     def in_stroke(self) -> bool:
         return self._stroke is not None
 
+    @property
+    def preview(self) -> Change | None:
+        """The refine result on show but not yet an undo step (Enter commits it, Esc drops it)."""
+        return self._preview
+
     def pick(self, x: float, y: float) -> int | None:
         """The label under image position (x, y), or None off the mask."""
         h, w = self.map.shape
@@ -69,6 +76,7 @@ class Editor:
     def begin_stroke(self, size: int, value: int, only_over: Collection[int] | None = None) -> None:
         """Start a brush (or eraser: `value` is then the unlabelled id) stroke."""
         self.end_stroke()
+        self.drop_preview()
         self._stroke = []
         protect = None if only_over is None else frozenset(only_over)
         self._stroke_args = (check_size(size), int(value), protect)
@@ -120,21 +128,67 @@ class Editor:
     def fill(self, x: float, y: float, value: int, contiguous: bool = True,
              only_over: Collection[int] | None = None, connectivity: int = 4) -> Change | None:
         self.end_stroke()
+        self.drop_preview()
         return self._step(flood_change(self.labels, x, y, value, contiguous, only_over, connectivity))
 
     def polygon(self, points: Sequence[tuple[float, float]], value: int,
                 only_over: Collection[int] | None = None) -> Change | None:
         self.end_stroke()
+        self.drop_preview()
         return self._step(polygon_change(self.labels, points, value, only_over))
 
     def replace(self, new_labels: np.ndarray, only_over: Collection[int] | None = None) -> Change | None:
         """Make the mask equal `new_labels` as one undoable step (accept prediction, clear, copy frame)."""
         self.end_stroke()
+        self.drop_preview()
         return self._step(replace_change(self.labels, new_labels, only_over))
+
+    # --------------------------------------------------------------- refine
+    def refine_preview(self, image: np.ndarray, clicks: Sequence[Click], value: int,
+                       prob: np.ndarray | None = None, box: tuple[float, float, float, float] | None = None,
+                       fallback: int | np.ndarray = 0, only_over: Collection[int] | None = None,
+                       method: str = "grabcut") -> Change | None:
+        """Add the newest click (the last of `clicks`) to the refine preview of class `value`.
+
+        The region is recomputed from the mask as it shows now (with the
+        preview), all the clicks so far held as definite, and only the changes
+        the newest click reaches are kept (all of them on the first call), so
+        each click improves the preview locally and never undoes an earlier
+        one far away. Nothing enters the undo history until `commit_preview`;
+        a ValueError (click off the picture, box of no size, maps of another
+        size) leaves the preview as it was.
+        """
+        self.end_stroke()
+        reach = list(clicks[-1:]) if self._preview is not None else None
+        found = refine(image, self.labels == value, clicks, prob, box, method, reach=reach)
+        change = refine_change(self.labels, found, value, fallback, only_over)
+        if change is None:
+            return None
+        self._apply(change)
+        self._preview = merge([c for c in (self._preview, change) if c is not None])
+        return change
+
+    def commit_preview(self) -> Change | None:
+        """The preview becomes ONE undo step (Enter); returns it (None when there was none)."""
+        change, self._preview = self._preview, None
+        if change is not None:
+            self.history.push(change)
+        return change
+
+    def drop_preview(self) -> Change | None:
+        """Take the preview off the mask (Esc); returns the change that restored the pixels."""
+        change, self._preview = self._preview, None
+        if change is None:
+            return None
+        back = change.reversed()
+        self._apply(back)
+        return back
 
     # ----------------------------------------------------------------- undo
     def undo(self) -> Change | None:
         self.end_stroke()
+        if self.drop_preview() is not None:
+            return None  # Ctrl+Z during a refine takes back the preview, not the step before it
         change = self.history.undo()
         if change is not None:
             self._apply(change)
@@ -142,6 +196,7 @@ class Editor:
 
     def redo(self) -> Change | None:
         self.end_stroke()
+        self.drop_preview()
         change = self.history.redo()
         if change is not None:
             self._apply(change)
