@@ -30,12 +30,14 @@ from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from seggui.core.editing import DEFAULT_BUDGET, Change, Editor, blank_labels, starting_labels
 from seggui.core.editing import unlabelled_value as table_unlabelled
 from seggui.core.errorview import view_rgba
+from seggui.ui.assist import AssistController
 from seggui.ui.canvas_tools import FillTool, NavigateTool, PaintTool, PickerTool, PolygonTool
 from seggui.ui.edit_saving import EditSaving
+from seggui.ui.refine_tool import RefineTool
 from seggui.ui.session import Session
 from seggui.ui.view_panel import ViewPanel
 
-TOOLS = ("navigate", "brush", "eraser", "fill", "polygon", "picker")
+TOOLS = ("navigate", "brush", "eraser", "fill", "polygon", "picker", "refine")
 EMIT_INTERVAL_MS = 33
 SETTLE_DELAY_MS = 700
 
@@ -68,6 +70,8 @@ class EditController(QObject):
         self.tools: dict[str, Any] = {"navigate": NavigateTool(self), "brush": PaintTool(self, erase=False),
                       "eraser": PaintTool(self, erase=True), "fill": FillTool(self),
                       "polygon": PolygonTool(self), "picker": PickerTool(self)}
+        self.assist = AssistController(self)  # refine, propagation, most-uncertain next (seggui.ui.assist)
+        self.tools["refine"] = RefineTool(self)
         self.tool = "navigate"  # browsing never edits: painting starts with B (or another tool)
         self.canvas.tool = self.tools["navigate"]
         session.leaving.connect(self.finish)

@@ -126,7 +126,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addAction(a["thumbnails"])
     win.docks_menu = m.addMenu("&Panels")
     m = mb.addMenu("&Go")
-    m.addActions([a["prev"], a["next"], a["prev10"], a["next10"], a["first"], a["last"]])
+    m.addActions([a["prev"], a["next"], a["prev10"], a["next10"], a["first"], a["last"], a["uncertain"]])
     m.addSeparator()
     m.addAction(a["play"])
     m.addSeparator()

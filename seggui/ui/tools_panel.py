@@ -1,7 +1,8 @@
 """The Edit menu, the editing shortcuts and the editing toolbar.
 
 Shortcuts are those users know from napari, CVAT and labelme: B brush, E
-eraser, F fill, P polygon, L picker, [ and ] brush size (Ctrl+wheel on the
+eraser, F fill, P polygon, L picker, R refine, U most uncertain picture,
+Ctrl+Shift+V carry labels along the motion, [ and ] brush size (Ctrl+wheel on the
 canvas too), Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo, Ctrl+Enter mark
 reviewed, Ctrl+S save now. They are window actions, so they work whichever
 panel has the focus, and a text field still takes its letters.
@@ -25,7 +26,9 @@ TOOL_ACTIONS = (("navigate", "&Navigate", "H", "Drag to pan; no editing"),
                 ("eraser", "&Eraser", "E", "Paint unlabelled (or the chosen eraser label)"),
                 ("fill", "&Fill", "F", "Flood-fill the clicked region with the active class"),
                 ("polygon", "&Polygon", "P", "Click vertices, Enter or double-click to fill, Esc to cancel"),
-                ("picker", "Pic&k label", "L", "Click a pixel to paint its class (Alt+click with any tool)"))
+                ("picker", "Pic&k label", "L", "Click a pixel to paint its class (Alt+click with any tool)"),
+                ("refine", "&Refine", "R", "Click the active class's region (Shift+click: not it, drag: "
+                 "a box); the region follows the picture and the model; Enter keeps, Esc drops"))
 
 
 def _act(win: QMainWindow, text: str, slot: Callable[[], object], keys: tuple[str, ...] = (),
@@ -66,6 +69,13 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
     a["clear"] = _act(win, "C&lear labels", ctrl.clear, (), "Set every pixel to unlabelled (undoable)")
     a["copy_prev"] = _act(win, "&Copy labels from previous picture", ctrl.copy_previous, (),
                           "Replace the labels with the previous picture's mask (undoable)")
+    a["carry_prev"] = _act(win, "Carry labels from previous frame along the &motion",
+                           ctrl.assist.propagate_previous, ("Ctrl+Shift+V",),
+                           "The previous frame's mask moved by the optical flow onto this frame (undoable); "
+                           "the prediction stays where the flow is unsure")
+    a["uncertain"] = _act(win, "Most &uncertain picture", ctrl.assist.next_uncertain, ("U",),
+                          "Go to the uncorrected prediction the model was least sure of "
+                          "(U again: the next one)")
     a["reviewed"] = _act(win, "Mark re&viewed", ctrl.mark_reviewed, ("Ctrl+Return", "Ctrl+Enter"),
                          "Save the mask and mark the picture reviewed, for retraining")
     a["save"] = _act(win, "&Save correction now", ctrl.flush, ("Ctrl+S",),
@@ -79,7 +89,7 @@ def fill_edit_menu(menu: QMenu, a: dict[str, QAction]) -> None:
     menu.addActions([a[f"tool_{name}"] for name, *_ in TOOL_ACTIONS])
     menu.addActions([a["smaller"], a["larger"]])
     menu.addSeparator()
-    menu.addActions([a["accept"], a["clear"], a["copy_prev"]])
+    menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"]])
     menu.addSeparator()
     menu.addActions([a["reviewed"], a["save"]])
 

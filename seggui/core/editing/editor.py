@@ -187,8 +187,9 @@ class Editor:
     # ----------------------------------------------------------------- undo
     def undo(self) -> Change | None:
         self.end_stroke()
-        if self.drop_preview() is not None:
-            return None  # Ctrl+Z during a refine takes back the preview, not the step before it
+        back = self.drop_preview()
+        if back is not None:
+            return back  # Ctrl+Z during a refine takes back the preview, not the step before it
         change = self.history.undo()
         if change is not None:
             self._apply(change)

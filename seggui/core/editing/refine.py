@@ -248,34 +248,39 @@ def refine(image: np.ndarray, base: np.ndarray, clicks: Sequence[Click], prob: n
 
 def _touching(fg: np.ndarray, base: np.ndarray, clicks: Sequence[Click], depths: Sequence[float], band: float,
               box: tuple[float, float, float, float] | None, origin: tuple[int, int]) -> np.ndarray:
-    """`fg` where it differs from `base` only in the changes a click (or the box) reaches.
+    """`fg` where it differs from `base` only in the changes a click (or the box) asks for.
 
     A click says something about the pixels around it; a colour model that
     flips a far-off patch of the window is a side effect, not an answer. So
-    a change is kept where it is connected to a click and lies within a few
-    of its depths (distance to the edge of the region clicked in) of it;
-    with a box, every change inside the box stays.
+    a change is kept where it is connected to a click, goes its way (a
+    positive click only adds, a negative one only takes away) and lies
+    within a few of its depths (distance to the edge of the region clicked
+    in) of it; with a box, every change inside the box stays.
     """
-    diff = fg != base
-    near = np.zeros(fg.shape, bool)
     top, left = origin
     yy, xx = np.mgrid[top:top + fg.shape[0], left:left + fg.shape[1]]
-    for c, d in zip(clicks, depths, strict=True):
-        near |= (xx - c.x) ** 2 + (yy - c.y) ** 2 <= (3.0 * d + 2.0 * band) ** 2
+    keep = np.zeros(fg.shape, bool)
+    for positive in (True, False):
+        near = np.zeros(fg.shape, bool)
+        mine = [(c, d) for c, d in zip(clicks, depths, strict=True) if c.positive == positive]
+        for c, d in mine:
+            near |= (xx - c.x) ** 2 + (yy - c.y) ** 2 <= (3.0 * d + 2.0 * band) ** 2
+        diff = (fg & ~base) if positive else (base & ~fg)
+        n, comp = cv2.connectedComponents((diff & near).astype(np.uint8), connectivity=8)
+        if n <= 1:
+            continue
+        ids = np.zeros(n, bool)
+        for c, _d in mine:
+            ids[comp[int(c.y) - top, int(c.x) - left]] = True
+        ids[0] = False
+        keep |= ids[comp]
     if box is not None:
         x0, y0 = int(min(box[0], box[2])) - left, int(min(box[1], box[3])) - top
         x1, y1 = int(max(box[0], box[2])) - left, int(max(box[1], box[3])) - top
-        near[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
-    n, comp = cv2.connectedComponents((diff & near).astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return base.copy()
-    keep = np.zeros(n, bool)
-    for c in clicks:
-        keep[comp[int(c.y) - top, int(c.x) - left]] = True
-    if box is not None:
-        keep[np.unique(comp[max(0, y0):max(0, y1), max(0, x0):max(0, x1)])] = True
-    keep[0] = False
-    return np.where(keep[comp], fg, base)
+        inside = np.zeros(fg.shape, bool)
+        inside[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+        keep |= inside & (fg != base)
+    return np.where(keep, fg, base)
 
 
 def refine_change(labels: np.ndarray, refined: Refined, value: int, fallback: int | np.ndarray,
