@@ -35,9 +35,10 @@ import numpy as np
 from seggui.core.editing.brush import allowed
 from seggui.core.editing.change import Change, selection_change
 
-WORK_SIDE = 320  # the window is scaled to at most this side for the cut
+WORK_SIDE = 240  # the window is scaled to at most this side for the cut
 METHODS = ("grabcut", "walker")
 CONFIDENT = 0.8
+DEPTH_CAP = 0.08  # a click's depth counts up to this share of the picture's long side (an empty mask: no edge)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _click_depths(base: np.ndarray, clicks: Sequence[Click]) -> list[float]:
             m = (base if inside else ~base).astype(np.uint8)
             m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
             dist[inside] = cv2.distanceTransform(m, cv2.DIST_L2, 3)[1:-1, 1:-1]
-        out.append(float(dist[inside][int(c.y), int(c.x)]))
+        out.append(min(float(dist[inside][int(c.y), int(c.x)]), DEPTH_CAP * max(base.shape)))
     return out
 
 
@@ -202,7 +203,7 @@ def _walker(img: np.ndarray, mask: np.ndarray, prob: np.ndarray | None) -> np.nd
 
 def refine(image: np.ndarray, base: np.ndarray, clicks: Sequence[Click], prob: np.ndarray | None = None,
            box: tuple[float, float, float, float] | None = None, method: str = "grabcut",
-           iterations: int = 3, reach: Sequence[Click] | None = None) -> Refined:
+           iterations: int = 2, reach: Sequence[Click] | None = None) -> Refined:
     """The class's region recomputed near `clicks` (and inside `box`), from `base` (the current region).
 
     `image` RGB uint8 (H, W, 3); `base` bool (H, W); `prob` the model's
