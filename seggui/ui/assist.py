@@ -20,6 +20,7 @@ README for the clicks each needed.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -174,7 +175,7 @@ class AssistController(QObject):
         s.log.info(f"{s.current}: labels of {prev} carried along the motion (Ctrl+Z takes them back)")
 
     # -------------------------------------------------------- uncertainty
-    def _candidates(self) -> list[tuple[str, object]]:
+    def _candidates(self) -> list[tuple[str, Path]]:
         """(frame, confidence path) of the frames with a prediction nobody corrected yet."""
         ws = self.session.workspace
         if ws is None:
@@ -201,7 +202,7 @@ class AssistController(QObject):
         def work() -> None:
             scores = {}
             for fid, path in todo:
-                found = cache.score(path)  # type: ignore[arg-type]
+                found = cache.score(path)
                 if found is not None:
                     scores[fid] = found
             self._fresh = scores
@@ -222,8 +223,8 @@ class AssistController(QObject):
         if not todo:
             self.session.log.warning("no picture has an uncorrected prediction to rank: run a model first")
             return
-        if all(self.cache.get(path) is not None for _f, path in todo):  # type: ignore[arg-type]
-            self.scores = {f: self.cache.get(p) for f, p in todo}  # type: ignore[arg-type,misc]
+        if all(self.cache.get(path) is not None for _f, path in todo):
+            self.scores = {f: u for f, p in todo if (u := self.cache.get(p)) is not None}
             self._go(quiet=False)
             return
         self._jump = True

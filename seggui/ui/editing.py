@@ -29,15 +29,17 @@ from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 
 from seggui.core.editing import DEFAULT_BUDGET, Change, Editor, blank_labels, starting_labels
 from seggui.core.editing import unlabelled_value as table_unlabelled
+from seggui.core.editing.superpixels import Segments
 from seggui.core.errorview import view_rgba
 from seggui.ui.assist import AssistController
 from seggui.ui.canvas_tools import FillTool, NavigateTool, PaintTool, PickerTool, PolygonTool
 from seggui.ui.edit_saving import EditSaving
 from seggui.ui.refine_tool import RefineTool
 from seggui.ui.session import Session
+from seggui.ui.superpixel_tool import SuperpixelTool
 from seggui.ui.view_panel import ViewPanel
 
-TOOLS = ("navigate", "brush", "eraser", "fill", "polygon", "picker", "refine")
+TOOLS = ("navigate", "brush", "eraser", "fill", "polygon", "picker", "refine", "superpixel")
 EMIT_INTERVAL_MS = 33
 SETTLE_DELAY_MS = 700
 
@@ -72,6 +74,8 @@ class EditController(QObject):
                       "polygon": PolygonTool(self), "picker": PickerTool(self)}
         self.assist = AssistController(self)  # refine, propagation, most-uncertain next (seggui.ui.assist)
         self.tools["refine"] = RefineTool(self)
+        self.superpixel_size = 24  # segment size of the superpixel brush, pixels across
+        self.tools["superpixel"] = SuperpixelTool(self)
         self.tool = "navigate"  # browsing never edits: painting starts with B (or another tool)
         self.canvas.tool = self.tools["navigate"]
         session.leaving.connect(self.finish)
@@ -105,7 +109,7 @@ class EditController(QObject):
         size = max(1, min(500, int(size)))
         if size != self.size:
             self.size = size
-            for name in ("brush", "eraser"):
+            for name in ("brush", "eraser", "superpixel"):
                 self.tools[name].refresh()
             self.sizeChanged.emit(size)
 
@@ -220,15 +224,19 @@ class EditController(QObject):
     def _only_over(self) -> set[int] | None:
         return None if self.paint_over is None else {self.paint_over}
 
-    def begin_stroke(self, pos: QPointF, erase: bool = False) -> bool:
-        """Start a brush or eraser stroke at `pos`; False when there is nothing to paint on or with."""
+    def begin_stroke(self, pos: QPointF, erase: bool = False, segments: Segments | None = None) -> bool:
+        """Start a brush or eraser (or superpixel) stroke at `pos`; False when there is nothing to paint."""
         value = self._paint_value(erase)
         editor = self.ensure_editor() if value is not None else None
         if editor is None or value is None:
             return False
         if self._save_timer.isActive():
             self.saving.flush_in_background()  # the previous stroke goes to disk while this one is drawn
-        editor.begin_stroke(self.size, value, self._only_over())
+        try:
+            editor.begin_stroke(self.size, value, self._only_over(), segments)
+        except ValueError as exc:  # superpixels of another picture size
+            self.session.log.error(f"{self.session.current}: {exc}")
+            return False
         self._changed(editor.stroke_to(pos.x(), pos.y()), final=False)
         return True
 

@@ -1,7 +1,7 @@
 """The Edit menu, the editing shortcuts and the editing toolbar.
 
 Shortcuts are those users know from napari, CVAT and labelme: B brush, E
-eraser, F fill, P polygon, L picker, R refine, U most uncertain picture,
+eraser, F fill, P polygon, L picker, R refine, S superpixel brush, U most uncertain picture,
 Ctrl+Shift+V carry labels along the motion, [ and ] brush size (Ctrl+wheel on the
 canvas too), Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo, Ctrl+Enter mark
 reviewed, Ctrl+S save now. They are window actions, so they work whichever
@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSpinBox, QToolBar, QToolButton
 
+from seggui.core.editing.superpixels import SIZES
 from seggui.core.workspace import FrameStatus
 from seggui.ui.canvas_tools import next_size
 from seggui.ui.editing import EditController
@@ -28,7 +29,9 @@ TOOL_ACTIONS = (("navigate", "&Navigate", "H", "Drag to pan; no editing"),
                 ("polygon", "&Polygon", "P", "Click vertices, Enter or double-click to fill, Esc to cancel"),
                 ("picker", "Pic&k label", "L", "Click a pixel to paint its class (Alt+click with any tool)"),
                 ("refine", "&Refine", "R", "Click the active class's region (Shift+click: not it, drag: "
-                 "a box); the region follows the picture and the model; Enter keeps, Esc drops"))
+                 "a box); the region follows the picture and the model; Enter keeps, Esc drops"),
+                ("superpixel", "&Superpixel brush", "S", "Paint whole superpixels: strokes snap to the "
+                 "picture's edges (segment size in Options)"))
 
 
 def _act(win: QMainWindow, text: str, slot: Callable[[], object], keys: tuple[str, ...] = (),
@@ -152,6 +155,14 @@ class EditToolBar(QToolBar):
         start.setChecked(ctrl.start_from_prediction)
         start.toggled.connect(lambda on: setattr(ctrl, "start_from_prediction", on))
         self.eraser_menu = self.options.addMenu("Eraser paints")
+        sizes = self.options.addMenu("Superpixel size")
+        group = QActionGroup(sizes)
+        for px in SIZES:
+            act = sizes.addAction(f"{px} px")
+            act.setCheckable(True)
+            act.setChecked(px == ctrl.superpixel_size)
+            act.triggered.connect(lambda _c=False, v=px: setattr(ctrl, "superpixel_size", v))
+            group.addAction(act)
 
     def rebuild(self) -> None:
         """Refill the label lists from the workspace's class table."""

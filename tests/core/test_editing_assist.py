@@ -169,3 +169,53 @@ def test_flow_beats_copy_on_camvid_frames_with_truth(table) -> None:
     ga, gb = (read_mask(DATA / "camvid" / "valannot" / n, table) for n in (a, b))
     warped = warp_labels(ia, ib, ga, U)
     assert ((warped == gb) & (gb != U)).sum() > ((ga == gb) & (gb != U)).sum()
+
+
+def test_superpixel_stroke_paints_every_touched_segment_whole(table, tmp_path: Path) -> None:
+    pytest.importorskip("skimage")
+    from seggui.core.editing.superpixels import (
+        Segments,
+        cache_path,
+        compute_superpixels,
+        load_superpixels,
+        save_superpixels,
+    )
+
+    img, truth = scene()
+    segs = compute_superpixels(img, 12)
+    assert 50 <= segs.ids.max() + 1 <= 400  # about 160*120/12**2 = 133 segments
+    # the car's edge is a colour edge: no superpixel straddles it much
+    inside = np.bincount(segs.ids[truth], minlength=segs.ids.max() + 1)
+    total = np.bincount(segs.ids.ravel(), minlength=segs.ids.max() + 1)
+    share = inside[inside > 0] / total[inside > 0]
+    assert (share > 0.9).mean() > 0.8
+    editor = Editor(np.full(truth.shape, U, np.uint8), table)
+    editor.begin_stroke(3, CAR, segments=segs)
+    editor.stroke_to(70.5, 55.5)
+    editor.stroke_to(90.5, 55.5)
+    editor.end_stroke()
+    painted = editor.labels == CAR
+    touched = np.unique(segs.ids[painted])
+    assert painted.sum() == np.isin(segs.ids, touched).sum()  # whole segments only
+    assert painted.sum() > 3 * 21  # far more than the 3-px brush's own footprint
+    assert len(editor.history) == 1
+    editor.undo()
+    assert (editor.labels == U).all()
+    # protect-labels: only unlabelled pixels change
+    labels = np.full(truth.shape, U, np.uint8)
+    labels[55:57, :] = ROAD
+    editor = Editor(labels, table)
+    editor.begin_stroke(3, CAR, only_over={U}, segments=segs)
+    editor.stroke_to(80.5, 55.5)
+    editor.end_stroke()
+    assert (editor.labels[55:57] == ROAD).all()
+    # the workspace cache round-trips, and a map of another size is refused
+    path = cache_path(tmp_path, "drive/frame 1", 12)
+    save_superpixels(path, segs)
+    back = load_superpixels(path, truth.shape)
+    assert back is not None and np.array_equal(back.ids, segs.ids)
+    assert np.array_equal(back.boxes, segs.boxes)
+    assert load_superpixels(path, (10, 10)) is None
+    with pytest.raises(ValueError, match="superpixels are 160x120"):
+        Editor(np.full((10, 10), U, np.uint8), table).begin_stroke(3, CAR, segments=segs)
+    assert isinstance(Segments.of(np.zeros((2, 2), np.int32)).boxes, np.ndarray)

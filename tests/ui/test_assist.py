@@ -188,3 +188,27 @@ def test_u_goes_to_the_least_confident_uncorrected_prediction(qtbot, window, cam
     qtbot.waitUntil(lambda: s.current == ids[3], timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_U)
     qtbot.waitUntil(lambda: s.current == ids[0], timeout=5000)
+
+
+def test_superpixel_brush_paints_whole_segments_after_they_are_computed(qtbot, window,
+                                                                       camvid_folder: Path) -> None:
+    pytest.importorskip("skimage")
+    assert window.open_path(camvid_folder)
+    s, canvas, ctrl = window.session, window.view.canvas, window.editing
+    window.classes.select_class(CAR)
+    ctrl.set_size(3)
+    canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert ctrl.tool == "superpixel"
+    source = ctrl.tools["superpixel"].source
+    qtbot.waitUntil(lambda: source.get(s.current, ctrl.superpixel_size) is not None, timeout=20000)
+    segs = source.get(s.current, ctrl.superpixel_size)
+    drag(qtbot, canvas, (100.5, 200.5), (180.5, 200.5))
+    painted = s.mask("current") == CAR
+    touched = np.unique(segs.ids[painted])
+    assert painted.sum() == np.isin(segs.ids, touched).sum() > 3 * 80
+    assert len(ctrl.editor.history) == 1
+    cached = s.workspace.root / "superpixels" / f"{s.current}_{ctrl.superpixel_size}.png"
+    qtbot.waitUntil(cached.exists, timeout=5000)
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not (s.mask("current") == CAR).any()

@@ -23,6 +23,7 @@ from seggui.core.editing.history import DEFAULT_BUDGET, History
 from seggui.core.editing.label_map import LabelMap
 from seggui.core.editing.live import LiveFigures
 from seggui.core.editing.refine import Click, refine, refine_change
+from seggui.core.editing.superpixels import Segments, superpixel_change
 
 
 class Editor:
@@ -38,6 +39,7 @@ class Editor:
         self.live = LiveFigures(labels, table, gt)
         self._stroke: list[Change] | None = None
         self._stroke_args: tuple[int, int, Collection[int] | None] = (1, 0, None)
+        self._segments: Segments | None = None
         self._last: tuple[float, float] | None = None
         self._preview: Change | None = None
 
@@ -73,13 +75,22 @@ class Editor:
         self.live.set_ground_truth(self.labels, gt)
 
     # ------------------------------------------------------------- strokes
-    def begin_stroke(self, size: int, value: int, only_over: Collection[int] | None = None) -> None:
-        """Start a brush (or eraser: `value` is then the unlabelled id) stroke."""
+    def begin_stroke(self, size: int, value: int, only_over: Collection[int] | None = None,
+                     segments: Segments | None = None) -> None:
+        """Start a brush (or eraser: `value` is then the unlabelled id) stroke.
+
+        With `segments` it is a superpixel stroke: every superpixel the
+        round footprint touches is painted whole.
+        """
         self.end_stroke()
         self.drop_preview()
+        if segments is not None and segments.shape != self.map.shape:
+            raise ValueError(f"the superpixels are {segments.shape[1]}x{segments.shape[0]}, "
+                             f"the mask {self.map.shape[1]}x{self.map.shape[0]}")
         self._stroke = []
         protect = None if only_over is None else frozenset(only_over)
         self._stroke_args = (check_size(size), int(value), protect)
+        self._segments = segments
         self._last = None
 
     def stroke_to(self, x: float, y: float) -> Change | None:
@@ -90,7 +101,10 @@ class Editor:
         here = dab_centre(x, y, size)
         start = self._last if self._last is not None else here
         self._last = here
-        change = brush_change(self.labels, start, here, size, value, only_over)
+        if self._segments is not None:
+            change = superpixel_change(self.labels, self._segments, start, here, size, value, only_over)
+        else:
+            change = brush_change(self.labels, start, here, size, value, only_over)
         if change is not None:
             self._apply(change)
             self._stroke.append(change)

@@ -52,7 +52,7 @@ def warp_labels(prev_image: np.ndarray, image: np.ndarray, prev_labels: np.ndarr
     if is_cut(g0, g1):
         raise ValueError("the previous frame looks like another shot (a cut in the video): "
                          "nothing to carry over")
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
     back = dis.calc(g1, g0, None)  # for each pixel of this frame, where it was in the previous one
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     mx, my = xs + back[..., 0], ys + back[..., 1]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -38,7 +39,7 @@ from seggui.core.editing.change import Change, selection_change
 WORK_SIDE = 240  # the window is scaled to at most this side for the cut
 METHODS = ("grabcut", "walker")
 CONFIDENT = 0.8
-DEPTH_CAP = 0.08  # a click's depth counts up to this share of the picture's long side (an empty mask: no edge)
+DEPTH_CAP = 0.08  # a click's depth counts up to this share of the long side (an empty mask has no edge)
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,9 @@ def _click_depths(base: np.ndarray, clicks: Sequence[Click]) -> list[float]:
     for c in clicks:
         inside = bool(base[int(c.y), int(c.x)])
         if inside not in dist:
-            m = (base if inside else ~base).astype(np.uint8)
-            m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-            dist[inside] = cv2.distanceTransform(m, cv2.DIST_L2, 3)[1:-1, 1:-1]
+            side = (base if inside else ~base).astype(np.uint8)
+            padded = cv2.copyMakeBorder(side, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+            dist[inside] = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
         out.append(min(float(dist[inside][int(c.y), int(c.x)]), DEPTH_CAP * max(base.shape)))
     return out
 
@@ -177,13 +178,14 @@ def _scale(arr: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:
 
 
 def _grabcut(img: np.ndarray, mask: np.ndarray, iterations: int) -> np.ndarray:
-    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    fg: np.ndarray = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
     if fg.all() or not fg.any():
         return fg  # one side only: no colour model to compare with
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     m = mask.copy()
-    cv2.grabCut(np.ascontiguousarray(img[..., ::-1]), m, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
-    return (m == cv2.GC_FGD) | (m == cv2.GC_PR_FGD)
+    cv2.grabCut(np.ascontiguousarray(img[..., ::-1]), m, None, bgd, fgd, iterations,  # type: ignore[call-overload]
+                cv2.GC_INIT_WITH_MASK)
+    return cast(np.ndarray, (m == cv2.GC_FGD) | (m == cv2.GC_PR_FGD))
 
 
 def _walker(img: np.ndarray, mask: np.ndarray, prob: np.ndarray | None) -> np.ndarray:
@@ -193,7 +195,7 @@ def _walker(img: np.ndarray, mask: np.ndarray, prob: np.ndarray | None) -> np.nd
     seeds[mask == cv2.GC_FGD] = 1
     seeds[mask == cv2.GC_BGD] = 2
     if not (seeds == 1).any() or not (seeds == 2).any():
-        return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+        return cast(np.ndarray, (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD))
     lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32) / 255.0
     chans = [lab] if prob is None else [lab, 2.0 * prob[..., None]]
     data = np.concatenate(chans, axis=2)
