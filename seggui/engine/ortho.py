@@ -40,7 +40,7 @@ from seggui.engine.predictor import Predictor
 from seggui.engine.tiling import run_tiled
 
 DEFAULT_BLOCK = 4096
-GDAL_CACHE_MB = 32
+GDAL_CACHE_MB = 16
 
 
 @dataclass
@@ -191,8 +191,8 @@ def _predict_block(predictor: Predictor, ras: GeoRaster, win: tuple[int, int, in
     w0, w1 = max(0, c0 - halo), min(info.width, c1 + halo)
     region = (h0, h1, w0, w1)
     rh, rw = h1 - h0, w1 - w0
-    ok = ras.valid(region)
-    if not ok[r0 - h0:r1 - h0, c0 - w0:c1 - w0].any():
+    ok = ras.valid(win)  # the block's own pixels (nodata in the halo is predicted, then dropped)
+    if not ok.any():
         return np.full((r1 - r0, c1 - c0), nodata, np.uint16 if nodata > 255 else np.uint8)
     shape = (max(1, round(rh * scale)), max(1, round(rw * scale))) if scale != 1.0 else None
     rgb = ras.read_rgb(region, shape)
@@ -208,5 +208,5 @@ def _predict_block(predictor: Predictor, ras: GeoRaster, win: tuple[int, int, in
     if (mh, mw) != (rh, rw):
         labels = cv2.resize(labels, (rw, rh), interpolation=cv2.INTER_NEAREST)
     out = labels[r0 - h0:r1 - h0, c0 - w0:c1 - w0].copy()
-    out[~ok[r0 - h0:r1 - h0, c0 - w0:c1 - w0]] = nodata
+    out[~ok] = nodata
     return out
