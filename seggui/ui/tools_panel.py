@@ -76,6 +76,9 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
                            ctrl.assist.propagate_previous, ("Ctrl+Shift+V",),
                            "The previous frame's mask moved by the optical flow onto this frame (undoable); "
                            "the prediction stays where the flow is unsure")
+    a["classify"] = _act(win, "Classify unlabelled pi&xels from my strokes", ctrl.assist.classify_rest,
+                         ("Ctrl+Shift+C",), "A pixel classifier (random forest) learns the painted classes "
+                         "and fills every unlabelled pixel (undoable)")
     a["uncertain"] = _act(win, "Most &uncertain picture", ctrl.assist.next_uncertain, ("U",),
                           "Go to the uncorrected prediction the model was least sure of "
                           "(U again: the next one)")
@@ -92,7 +95,7 @@ def fill_edit_menu(menu: QMenu, a: dict[str, QAction]) -> None:
     menu.addActions([a[f"tool_{name}"] for name, *_ in TOOL_ACTIONS])
     menu.addActions([a["smaller"], a["larger"]])
     menu.addSeparator()
-    menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"]])
+    menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"], a["classify"]])
     menu.addSeparator()
     menu.addActions([a["reviewed"], a["save"]])
 

@@ -219,3 +219,48 @@ def test_superpixel_stroke_paints_every_touched_segment_whole(table, tmp_path: P
     with pytest.raises(ValueError, match="superpixels are 160x120"):
         Editor(np.full((10, 10), U, np.uint8), table).begin_stroke(3, CAR, segments=segs)
     assert isinstance(Segments.of(np.zeros((2, 2), np.int32)).boxes, np.ndarray)
+
+
+def test_pixel_classifier_fills_the_rest_from_two_classes_of_scribbles() -> None:
+    pytest.importorskip("sklearn")
+    from seggui.core.editing.pixel_classifier import classify_rest
+
+    img, truth = scene()
+    scribbles = np.full(truth.shape, U, np.uint8)
+    scribbles[54:57, 70:90] = CAR
+    scribbles[10:13, 20:140] = ROAD
+    scribbles[100:103, 20:140] = ROAD
+    out = classify_rest(img, scribbles, U)
+    assert (out[scribbles != U] == scribbles[scribbles != U]).all()  # the strokes stay
+    assert iou(out == CAR, truth) > 0.9
+    with pytest.raises(ValueError, match="only class 8"):
+        classify_rest(img, np.where(scribbles == CAR, CAR, U).astype(np.uint8), U)
+    with pytest.raises(ValueError, match="scribbles of nothing"):
+        classify_rest(img, np.full(truth.shape, U, np.uint8), U)
+
+
+def test_pixel_classifier_on_houston_parking_after_scripted_scribbles() -> None:
+    pytest.importorskip("sklearn")
+    import sys
+
+    from seggui.core.editing.pixel_classifier import classify_rest
+    from seggui.core.masks import read_mask
+
+    folder = DATA / "houston-uav"
+    if not folder.is_dir():
+        pytest.skip(f"no Houston data at {folder}")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from refine import scripted_scribbles
+
+    table = load_classes(folder / "classes.json")
+    image = cv2.cvtColor(cv2.imread(str(folder / "images" / "7677.jpg")), cv2.COLOR_BGR2RGB)
+    gt = read_mask(folder / "masks" / "7677.png", table)
+    image = cv2.resize(image, (400, 300), interpolation=cv2.INTER_AREA)
+    gt = cv2.resize(gt, (400, 300), interpolation=cv2.INTER_NEAREST)
+    counts = np.bincount(gt.ravel(), minlength=25)
+    classes = [int(c) for c in np.argsort(counts)[::-1] if counts[c] > 0.01 * gt.size]
+    scribbles = scripted_scribbles(gt, classes, 8)
+    out = classify_rest(image, scribbles, 255)
+    rest = scribbles == 255
+    parking = 18
+    assert iou((out == parking) & rest, (gt == parking) & rest) > 0.5

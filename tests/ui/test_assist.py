@@ -212,3 +212,34 @@ def test_superpixel_brush_paints_whole_segments_after_they_are_computed(qtbot, w
     qtbot.waitUntil(cached.exists, timeout=5000)
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not (s.mask("current") == CAR).any()
+
+
+def test_pixel_classifier_fills_unlabelled_pixels_from_strokes(qtbot, window, camvid_folder: Path) -> None:
+    pytest.importorskip("sklearn")
+    assert window.open_path(camvid_folder)
+    s, canvas, ctrl = window.session, window.view.canvas, window.editing
+    gt = s.mask("ground_truth")
+    ctrl.set_tool("brush")
+    ctrl.set_size(5)
+    window.classes.select_class(ROAD)
+    canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | SHIFT)
+    qtbot.waitUntil(lambda: ctrl.assist.classifying is None, timeout=20000)
+    assert any("only class" in t or "nothing" in t for t in errors(window))  # no scribbles of two classes
+    sky_y, road_y = (int(np.median(np.nonzero(gt == c)[0])) for c in (0, ROAD))
+    sky_x, road_x = (int(np.median(np.nonzero(gt[y] == c)[0])) for y, c in ((sky_y, 0), (road_y, ROAD)))
+    drag(qtbot, canvas, (road_x - 30, road_y), (road_x + 30, road_y))
+    window.classes.select_class(0)
+    drag(qtbot, canvas, (sky_x - 30, sky_y), (sky_x + 30, sky_y))
+    painted = s.mask("current").copy()
+    assert (painted == U).mean() > 0.95
+    window.actions_by_name["classify"].trigger()
+    qtbot.waitUntil(lambda: ctrl.assist.classifying is None, timeout=30000)
+    filled = s.mask("current")
+    assert not (filled == U).any()
+    assert (filled[painted != U] == painted[painted != U]).all()
+    scored = np.isin(gt, [0, ROAD])
+    assert (filled[scored] == gt[scored]).mean() > 0.8  # sky and road told apart by the forest
+    assert len(ctrl.editor.history) == 3  # two strokes and one classification
+    ctrl.undo()
+    assert np.array_equal(s.mask("current"), painted)
