@@ -26,7 +26,7 @@ def pixel_features(image: np.ndarray) -> np.ndarray:
     """(H, W, 23) float32 features of an RGB uint8 picture (see the module docstring)."""
     rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
     lab = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3], np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-    feats = [lab[..., c] for c in range(3)]
+    feats: list[np.ndarray] = [lab[..., c] for c in range(3)]
     for s in SIGMAS:
         smooth = cv2.GaussianBlur(lab, (0, 0), s)
         feats += [smooth[..., c] for c in range(3)]
