@@ -72,7 +72,7 @@ def test_refine_click_previews_enter_commits_one_undo_step_and_saves(qtbot, refi
     assert ctrl.tools["refine"].marks.isVisible()
     qtbot.keyClick(canvas, Qt.Key.Key_Return)
     assert editor.preview is None and len(editor.history) == 1
-    qtbot.waitUntil(lambda: s.workspace.mask_path(s.current, "corrected").exists(), timeout=3000)
+    qtbot.waitUntil(lambda: s.workspace.mask_path(s.current, "corrected").exists(), timeout=10000)
     assert np.array_equal(read_mask(s.workspace.mask_path(s.current, "corrected"), s.classes), shown)
     assert s.record(s.current).status == FrameStatus.CORRECTED
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
