@@ -7,6 +7,7 @@ runner); neither the job nor its caller needs to know about the other.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -90,9 +91,10 @@ def run_job(job: Job[T]) -> T:
     return drive(job)
 
 
-def map_progress(job: Job[T], fn: Callable[[Progress], Progress]) -> Job[T]:
+def map_progress(job: Job[T], fn: Callable[[Progress], Progress | None]) -> Job[T]:
     """Run `job` inside another, yielding `fn(p)` for each of its `Progress` (e.g. counted over a larger
-    whole, or printed on the way); returns the job's result. Closing this generator closes `job`.
+    whole, or printed on the way; None: not passed on); returns the job's result. Closing this
+    generator closes `job`.
 
     The generator form of `drive`, for a job that runs inside another job.
     """
@@ -102,9 +104,27 @@ def map_progress(job: Job[T], fn: Callable[[Progress], Progress]) -> Job[T]:
                 p = next(job)
             except StopIteration as stop:
                 return cast(T, stop.value)
-            yield fn(p)
+            q = fn(p)
+            if q is not None:
+                yield q
     finally:
         job.close()
+
+
+def every(seconds: float) -> Callable[[Progress], Progress | None]:
+    """For `map_progress`: pass a plain `Progress` on at most every `seconds` (the first and the last of a
+    count always; one with an error or data always), so a fast job does not repaint a window per item.
+    """
+    last = [float("-inf")]
+
+    def keep(p: Progress) -> Progress | None:
+        now = time.monotonic()
+        if p.error or p.data or now - last[0] >= seconds or (p.total is not None and p.done >= p.total):
+            last[0] = now
+            return p
+        return None
+
+    return keep
 
 
 def iter_with_cancel(items: Iterable[T], token: CancelToken | None) -> Iterator[T]:

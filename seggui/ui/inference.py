@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from seggui.core.errors import BadInputError
-from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.jobs import CancelToken, Job, Progress, every, map_progress
 from seggui.core.outputs import DeferredWorkspaceOutputs
 from seggui.engine.card import ModelCard
 from seggui.ui.runner import JobHandle, JobRunner
@@ -50,7 +50,10 @@ def _predict_job(card: ModelCard, predictor: Any, plan: PredictionPlan, sink: De
 
         predictor = load_predictor(card)
         yield Progress(0, plan.total, predictor.describe(), data={"predictor": predictor, "card": card.ref})
-    written = yield from predict_workspace(sink.ws, predictor, token=token, sink=sink, plan=plan)
+    # a progress bar moved 20 times a second is enough: one repaint per frame costs the GUI more than
+    # recording the frames does
+    written = yield from map_progress(
+        predict_workspace(sink.ws, predictor, token=token, sink=sink, plan=plan), every(0.05))
     return {"predicted": written, "failed": len(plan.failed)}
 
 

@@ -149,3 +149,16 @@ def test_one_driver_runs_a_job_and_closes_it_when_stopped() -> None:
     except Cancelled:
         pass
     assert seen[10:] == [1, 2, 3] and closed == [True, True]  # stopped after the third, its finally ran
+
+
+def test_progress_thinned_for_a_window_keeps_errors_data_and_the_end() -> None:
+    from seggui.core.jobs import drive, every, map_progress
+
+    def job(token: CancelToken):
+        for i in range(1, 101):
+            yield Progress(i, 100, error="bad" if i == 50 else None, data={"x": 1} if i == 70 else {})
+        return "ok"
+
+    seen: list[int] = []
+    assert drive(map_progress(job(CancelToken()), every(3600.0)), lambda p: seen.append(p.done)) == "ok"
+    assert seen == [1, 50, 70, 100]  # the first, the error, the one with data, the last
