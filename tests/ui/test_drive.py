@@ -135,14 +135,14 @@ def test_drive_inference_plot_and_exports(qtbot, window, drive, tiny_card: Path,
     qtbot.waitUntil(lambda: window.timeline.strip.gt.sum() == 3, timeout=5000)
     assert set(window.timeline.strip.codes.tolist()) == {1}
     xs, ys = plot.area_curve.getData()
-    assert list(xs) == list(range(N_FRAMES))
+    assert list(xs) == list(range(1, N_FRAMES + 1))  # frames counted from 1, like the timeline
     from seggui.core.area import area_per_class
 
     cid = s.active_class
     px = [area_per_class(read_mask(ws.mask_path(f, "predicted")), ws.classes).get(cid).pixels for f in ids]
     assert list(ys) == px  # no GSD: pixels, as the area report counts them
     iou_x, iou_y = plot.iou_curve.getData()
-    assert list(iou_x) == [0, 1, 2] and all(0 <= v <= 1 for v in iou_y)
+    assert list(iou_x) == [1, 2, 3] and all(0 <= v <= 1 for v in iou_y)
 
     # clicking the plot near frame 7 jumps there (a real mouse click on the plot's viewport)
     qtbot.waitUntil(lambda: plot.widget.isVisible(), timeout=5000)
