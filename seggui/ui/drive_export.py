@@ -106,6 +106,7 @@ def overlay_video_dialog(win: MainWindow) -> None:
 def area_csv_dialog(win: MainWindow) -> None:
     path = _ask(win, "Export the per-frame area CSV", "drive-area.csv", "CSV (*.csv)")
     if path:
+        win.editing.finish()  # the stroke being painted is measured too
         try:
             export_area_csv(win.session, win.runner, path)
         except SegguiError as exc:

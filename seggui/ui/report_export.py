@@ -46,6 +46,7 @@ def report_dialog(win: MainWindow) -> None:
     path, _ = QFileDialog.getSaveFileName(win, "Export the area report", start,
                                           "Report (*.html *.csv *.json)")
     if path:
+        win.editing.finish()  # the stroke being painted, still inside the autosave delay, is in the report
         try:
             export_report(win.session, win.runner, path)
         except SegguiError as exc:
