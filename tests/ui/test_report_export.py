@@ -36,3 +36,35 @@ def test_export_report_from_the_window(qtbot, window, camvid_folder: Path, tiny_
     assert html.read_text().startswith("<!doctype html>")
     with pytest.raises(BadInputError, match=".html, .csv or .json"):
         export_report(window.session, window.runner, tmp_path / "r" / "area.pdf")
+
+
+def test_the_stroke_just_painted_is_in_the_report(qtbot, window, camvid_folder: Path, tmp_path: Path) -> None:
+    """File ▸ Export ▸ Area report right after a stroke, inside the autosave delay: the stroke is measured."""
+    import sys
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+    from ui_helpers import stroke
+
+    assert window.open_path(camvid_folder)
+    s = window.session
+    window.editing.set_tool("brush")
+    stroke(qtbot, window.view.canvas, 40.5)  # no wait: the autosave has not run yet
+    out = tmp_path / "r" / "now.json"
+    out.parent.mkdir()
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(50, answer)
+            return
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(out))
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    with qtbot.waitSignal(window.runner.finished, timeout=60000):
+        window.actions_by_name["export_report"].trigger()
+    frame = next(f for f in json.loads(out.read_text())["frames"] if f["frame"] == s.current)
+    assert frame["mask"] == "corrected", sys.stderr
+    painted = next(c for c in frame["classes"] if c["id"] == s.active_class)
+    assert painted["pixels"] > 0
