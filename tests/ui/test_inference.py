@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from ui_helpers import N_PICTURES, link_pictures
 
 from seggui.core.confusion import ConfusionMatrix
@@ -103,9 +103,12 @@ def test_inference_metrics_and_error_view(qtbot, window, camvid_folder: Path, ca
     # pixel readout of the hovered pixel
     canvas = window.view.canvas
     canvas.fit()
-    pos = canvas.map_from_image(canvas.map_to_image(canvas.viewport().rect().center())).toPoint()
-    x, y = canvas.pixel_at(pos)
+    qtbot.wait(100)  # the layout settles first (the status bar's job widgets hide after a run)
+    middle = canvas.map_to_image(canvas.viewport().rect().center())
+    centre = QPointF(int(middle.x()) + 0.5, int(middle.y()) + 0.5)  # a pixel's centre, off its edges
+    pos = canvas.map_from_image(centre).toPoint()
     qtbot.mouseMove(canvas.viewport(), pos)
+    x, y = canvas.pixel_at(pos)  # read after the move, in the view the readout used
     text = window.view.readout.text()
     assert text.startswith(f"x {x}, y {y}") and f"truth {table.name_of(int(gt2[y, x]))}" in text
 
