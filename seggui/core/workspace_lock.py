@@ -159,7 +159,7 @@ class WorkspaceLease:
             f.seek(0)
             f.truncate()
             _unlock(f)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: already closed (a lease collected at shutdown)
             pass
         finally:
             f.close()
