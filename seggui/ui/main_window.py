@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.inference = Inference(self.session, self.runner, self)
         self.inference.confirm_map = lambda suggested: ClassMapDialog.ask(suggested, self)
+        self._opening = ""  # what is being opened (on a worker thread, the window painting meanwhile)
         self.session.ask_classes = lambda truth: ClassTableDialog.ask(truth, self)
         self.view = ViewPanel(self.session)
         self.frames = FrameBrowser(self.session)
@@ -186,13 +187,20 @@ class MainWindow(QMainWindow):
 
         `pictures=True` opens a folder's numbered pictures one by one instead of as drives.
         """
+        if self._opening:  # the window stays live while a folder opens: one opening at a time
+            self.log.warning(f"{self._opening} is still opening; {path} was not opened")
+            return False
         self.setCursor(Qt.CursorShape.WaitCursor)
+        self._opening = str(path)
+        self.statusBar().showMessage(f"Opening {path}…")
         try:
             self.session.open_path(path, pictures)
         except SegguiError as exc:
             self.log.report(exc)
             return False
         finally:
+            self._opening = ""
+            self.statusBar().clearMessage()
             self.unsetCursor()
         self.recent.add(path)
         self.recent.set_last_dir(path)

@@ -37,6 +37,7 @@ from seggui.core.truth_matrices import matrix_job
 from seggui.core.workspace import FrameRecord, Workspace
 from seggui.core.workspace_lock import LeaseKeeper
 from seggui.paths import user_data_dir
+from seggui.ui.background_call import call_in_background, on_gui_thread
 from seggui.ui.main_thread import MainThreadRelay
 
 MASK_KINDS = tuple(MaskKind)  # strings work too: MaskKind is a StrEnum
@@ -101,7 +102,8 @@ class Session(QObject):
 
         `pictures` applies to a plain folder (`Opener.open_folder`).
         """
-        opened = Opener(self.store_dir, self.default_classes, self.ask_classes).open(path, pictures)
+        opener = Opener(self.store_dir, self.default_classes, on_gui_thread(self.ask_classes))
+        opened = call_in_background(lambda: opener.open(path, pictures))  # the window paints meanwhile
         opened.notes.tell(self.log)
         self._set_workspace(opened.workspace, opened.source, opened.drives)
 
