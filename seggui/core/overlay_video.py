@@ -104,8 +104,8 @@ class _Writer:
 def draw_legend(rgb: np.ndarray, table: ClassTable, ids: Sequence[int]) -> np.ndarray:
     """A box of colour swatches and class names in the top-right corner (in place; returned)."""
     h, w = rgb.shape[:2]
-    scale = max(0.35, min(0.6, h / 900))
-    line = int(round(26 * scale)) + 4
+    scale = max(0.42, min(0.6, h / 900))
+    line = max(18, int(round(26 * scale)) + 6)  # swatches big enough to tell the colours apart
     names = [table.name_of(c) for c in ids]
     text_w = max((cv2.getTextSize(n, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for n in names), default=0)
     box_w, box_h = text_w + line + 12, line * len(names) + 8

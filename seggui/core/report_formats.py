@@ -146,7 +146,9 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
            f" · created {html.escape(report.created)} · {t['frames']} frames measured, "
            f"{t['frames_with_ground_truth']} with ground truth</p>"]
     if pid is not None:
-        out.append("<table><tr><th>Parking</th><th>predicted m²</th><th>true m²</th><th>mean IoU</th>"
+        out.append("<table><tr><th>Parking</th><th>predicted m²</th><th>true m²</th>"
+                   "<th title='the mean of the parking IoU of each frame; the IoU table below sums one "
+                   "confusion matrix over all frames'>mean IoU per frame</th>"
                    "<th>|O Δ E| m²</th><th>regions</th></tr>"
                    f"<tr class='hl'><td>{html.escape(table.name_of(pid))}</td>"
                    f"<td>{_fmt(t.get('parking_m2'))}</td><td>{_fmt(t.get('true_parking_m2'))}</td>"
