@@ -187,14 +187,8 @@ class RetrainPanel(QWidget):
             self.runner.cancel()
 
     def promote(self) -> bool:
-        """Make the new card the workspace model, show it in the picker, then re-predict.
-
-        The re-predict goes through the window's own inference (`Inference.run`):
-        results land on the main thread in the session's workspace, which never
-        lets a prediction replace a frame corrected meanwhile, so the analyst
-        may go on painting while it runs; no second workspace object writes
-        seggui.json behind the session's back, and nothing needs reloading.
-        """
+        """Make the new card the workspace model, show it in the picker, then re-predict through the window's
+        own inference (`Inference.run`): a frame corrected meanwhile is never replaced, nothing reloads."""
         from seggui.training.retrain_versions import promote
 
         ws = self.session.workspace
@@ -383,12 +377,21 @@ class RetrainPanel(QWidget):
                 if value is not None:
                     self.plot.plot([0.0, max(xs)], [value, value], name=name,
                                    pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
-        for key, name, color in (("train_loss", "loss", (200, 60, 40)),
+        # one axis, of mIoU (0..1): the loss is drawn relative to its first epoch so it fits that axis
+        first_loss = next((float(e["train_loss"]) for e in self.epochs if e.get("train_loss")), None)
+        for key, name, color in (("train_loss", "loss ÷ epoch 1's", (200, 60, 40)),
                                  ("miou", "val mIoU while training (crops)", (40, 90, 200))):
-            pts = [(x, float(e[key])) for x, e in zip(xs, self.epochs, strict=True) if e.get(key) is not None]
+            scale = first_loss if key == "train_loss" and first_loss else 1.0
+            pts = [(x, float(e[key]) / scale) for x, e in zip(xs, self.epochs, strict=True)
+                   if e.get(key) is not None]
             if pts:
                 self.plot.plot([a for a, _b in pts], [b for _a, b in pts], name=name,
                                pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color)
+        self.plot.setLabel("left", "mIoU")
+        self.plot.setYRange(0.0, 1.05, padding=0)
+        if xs:
+            self.plot.setXRange(0.0, max(xs), padding=0.05)
+            self.plot.getAxis("bottom").setTickSpacing(max(1, round(max(xs) / 8)), 1)  # whole epochs
 
     def _fill_versions(self) -> None:
         from seggui.training.retrain_versions import list_versions
