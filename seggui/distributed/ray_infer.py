@@ -38,7 +38,7 @@ from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.jobs import Job, Progress
 from seggui.core.media import Source, iter_frames_threaded
 from seggui.engine.card import ModelCard
-from seggui.engine.pipeline import PipelineResult, Sink, _batched, _runs
+from seggui.engine.pipeline import PipelineResult, Sink, _batched, _runs, split_span
 from seggui.engine.postprocess import Prediction
 
 RETRIES = 3  # tries per frame before it is reported as failed
@@ -149,14 +149,7 @@ class RayRun:
         if not self.actors:
             raise SegguiError("RayRun.run before start()")
         batch = batch or (4 if self._options["num_gpus"] else 1)
-        span = source.span(start, stop)
-        result = PipelineResult()
-        todo = []
-        for i in span:
-            if skip is not None and skip(i, source.name(i)):
-                result.skipped.append(i)
-            else:
-                todo.append(i)
+        span, result, todo = split_span(source, start, stop, skip)
         total = len(span)
         done = len(result.skipped)
         bad: list[tuple[int, str]] = []

@@ -45,6 +45,20 @@ class PipelineResult:
         return len(self.written) / self.seconds if self.seconds > 0 else 0.0
 
 
+def split_span(source: Source, start: int, stop: int | None,
+               skip: Callable[[int, str], bool] | None) -> tuple[range, PipelineResult, list[int]]:
+    """(the frames asked for, a result holding those `skip` leaves out, the frames to predict)."""
+    span = source.span(start, stop)
+    result = PipelineResult()
+    todo = []
+    for i in span:
+        if skip is not None and skip(i, source.name(i)):
+            result.skipped.append(i)
+        else:
+            todo.append(i)
+    return span, result, todo
+
+
 def _runs(indices: Iterable[int]) -> Iterator[tuple[int, int]]:
     """Contiguous [start, stop) runs of sorted indices (to decode each run in one pass)."""
     start: int | None = None
@@ -79,14 +93,7 @@ def run_pipeline(
     The sink runs on the writer thread, in frame order. Cancel stops after
     the batch in flight, whose results are still written.
     """
-    span = source.span(start, stop)
-    result = PipelineResult()
-    todo = []
-    for i in span:
-        if skip is not None and skip(i, source.name(i)):
-            result.skipped.append(i)
-        else:
-            todo.append(i)
+    span, result, todo = split_span(source, start, stop, skip)
     total = len(span)
     batch = max(1, batch or predictor.batch_size)
     bad: list[tuple[int, str]] = []
