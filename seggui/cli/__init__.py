@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "synth_cmd",
     "train_cmd",
     "retrain_cmd",
+    "rank_cmd",
     "serve_cmd",
 ]
 
