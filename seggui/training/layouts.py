@@ -251,8 +251,15 @@ def holdout_split(samples: list[Sample], fraction: float,
     for s in samples:
         key = group(s) if group is not None else s.name
         (val if zlib.crc32(key.encode("utf-8")) % 10000 < cut else train).append(s)
-    if fraction > 0 and not val and len(train) > 1:  # tiny sets: keep at least one for validation
-        val.append(train.pop())
+    if fraction > 0 and (not val or not train) and len(samples) > 1:
+        # a small set can hash all to one side: move the last group (or sample) across, whole, so both
+        # sides have something and neighbouring frames still never sit on both
+        full, empty = (train, val) if not val else (val, train)
+        last = group(full[-1]) if group is not None else full[-1].name
+        moved = [x for x in full if (group(x) if group is not None else x.name) == last]
+        if len(moved) < len(full):
+            empty.extend(moved)
+            full[:] = [x for x in full if x not in moved]
     return train, val
 
 

@@ -12,7 +12,14 @@ from seggui.core.errors import BadInputError
 from seggui.core.images import write_image
 from seggui.core.masks import write_mask
 from seggui.core.workspace import FrameStatus, Workspace
-from seggui.training.layouts import MASK_KITTI, MASK_LABELS, find_samples, fingerprint, holdout_split
+from seggui.training.layouts import (
+    MASK_KITTI,
+    MASK_LABELS,
+    Sample,
+    find_samples,
+    fingerprint,
+    holdout_split,
+)
 from seggui.training.readers import read_sample, read_sample_mask
 
 
@@ -154,3 +161,20 @@ def test_holdout_keeps_runs_of_drive_frames_together(camvid: Path) -> None:
     # without groups, neighbours land on both sides (what the groups prevent)
     plain_val = {s.image for s in holdout_split(samples, 0.2)[1]}
     assert any((files[i] in plain_val) != (files[i + 1] in plain_val) for i in range(len(files) - 1))
+
+
+def test_a_small_grouped_set_that_hashes_to_one_side_still_has_both_sides() -> None:
+    import zlib
+
+    # four group keys that all hash to the validation side at a 0.5 share, and four to training
+    keys = [f"drive#{k}" for k in range(200)]
+    low = [k for k in keys if zlib.crc32(k.encode()) % 10000 < 5000][:4]
+    high = [k for k in keys if zlib.crc32(k.encode()) % 10000 >= 5000][:4]
+    for chosen in (low, high):
+        samples = [Sample(Path(f"f{g}_{i}"), Path(f"f{g}_{i}")) for g in range(4) for i in range(3)]
+        group = {s.image.name: chosen[int(s.image.name[1])] for s in samples}
+        train, val = holdout_split(samples, 0.5, lambda s, group=group: group[s.image.name])
+        assert train and val
+        for g in range(4):  # a group is never split
+            names = {f"f{g}_{i}" for i in range(3)}
+            assert names <= {s.image.name for s in train} or names <= {s.image.name for s in val}
