@@ -53,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
     from seggui.core.errors import BadInputError
     from seggui.core.geo import require
     from seggui.core.geo.raster import GeoRaster, is_geotiff, same_grid
-    from seggui.core.geo.vectorize import FORMATS, check_agreement, mask_polygons, write_polygons
+    from seggui.core.geo.vectorize import (
+        FORMATS,
+        check_agreement,
+        mask_polygons,
+        raster_polygons,
+        write_polygons,
+    )
     from seggui.core.masks import read_mask
 
     if args.out.suffix.lower() not in FORMATS:
@@ -62,15 +68,17 @@ def run(args: argparse.Namespace) -> int:
     if args.min_area < 0 or args.simplify < 0:
         raise BadInputError(None, "--min-area and --simplify must not be negative")
     tags: dict[str, str] = {}
+    opts = {"classes": args.only, "min_area_m2": args.min_area, "simplify_m": args.simplify}
     if is_geotiff(args.mask):
         with GeoRaster(args.mask, bands=(1,)) as ras:
             info = ras.info
-            labels = ras.read_raw((0, info.height, 0, info.width))[0]
             ds = ras._ds  # noqa: SLF001 - the tags seggui infer stored
             tags = {**ds.tags(), **ds.tags(1)}
         if args.picture is not None:
             with GeoRaster(args.picture) as pic:
                 same_grid(info, pic.info)
+        require("pyogrio")
+        polys = raster_polygons(args.mask, _table(args, tags), **opts)  # strip by strip: bounded memory
     else:
         if args.picture is None:
             raise BadInputError(args.mask, "a PNG mask has no georeferencing: give --picture, the "
@@ -84,12 +92,10 @@ def run(args: argparse.Namespace) -> int:
                                            "not on the same grid")
         from dataclasses import replace
 
-        info = replace(info, path=args.mask)
-    require("pyogrio")
-    table = _table(args, tags)
-    nodata = 255 if labels.dtype == np.uint8 else 65535
-    polys = mask_polygons(labels, info, table, classes=args.only, min_area_m2=args.min_area,
-                          simplify_m=args.simplify, nodata=nodata)
+        require("pyogrio")
+        nodata = 255 if labels.dtype == np.uint8 else 65535
+        polys = mask_polygons(labels, replace(info, path=args.mask), _table(args, tags), nodata=nodata,
+                              **opts)
     source = tags.get("seggui_source") or (args.picture.name if args.picture else args.mask.name)
     model = args.model or tags.get("seggui_model", "")
     out = write_polygons(polys, args.out, source=source, model=model)
