@@ -62,6 +62,31 @@ class Split:
     base_record: dict[str, Any] | None = None
 
 
+def _split_by_drive(cfg: TrainConfig, train: list[Sample], problems: list[str]
+                    ) -> tuple[list[Sample], list[Sample], str]:
+    """(train, val, source) with `data.val_drives` validating: every split's pairs pooled, by drive."""
+    d = cfg.data
+    pool = list(train)
+    if d.val_split and d.layout in ("camvid", "cityscapes", "bdd100k") and d.val_split != d.train_split:
+        try:
+            vf = find_samples(d.layout, d.root, d.val_split, d.images, d.masks)
+            pool += vf.samples
+            problems += vf.problems
+        except BadInputError as exc:
+            problems.append(str(exc))
+    drives = [x.lower() for x in d.val_drives or []]
+
+    def held(s: Sample) -> bool:
+        return any(Path(s.image).name.lower().startswith(x) for x in drives)
+
+    val = [s for s in pool if held(s)]
+    named = ", ".join(d.val_drives or [])
+    if not val:
+        raise BadInputError(Path(d.root), f"no picture of the validation drives {named} found "
+                            "(names are matched as file name prefixes)")
+    return [s for s in pool if not held(s)], val, f"held-out drive {named}"
+
+
 def find_split(cfg: TrainConfig, table: ClassTable | None = None, model: str = "this run") -> Split:
     """Training and validation pairs per the data config (see DataConfig), and the base set.
 
@@ -74,7 +99,9 @@ def find_split(cfg: TrainConfig, table: ClassTable | None = None, model: str = "
     train = found.samples
     val: list[Sample] = []
     source = ""
-    if d.val_root:
+    if d.val_drives:
+        train, val, source = _split_by_drive(cfg, train, problems)
+    elif d.val_root:
         vf = find_samples(d.layout, d.val_root, d.val_split or d.train_split, d.images, d.masks)
         val, source = vf.samples, f"{d.val_root}"
         problems += vf.problems

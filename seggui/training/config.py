@@ -54,6 +54,10 @@ class DataConfig:
     val_fraction: float = 0.1
     max_train: int | None = None  # use only the first N pairs (quick runs, tests)
     max_val: int | None = None
+    # Validate on whole drives the model never sees: pictures whose file name starts with one of
+    # these (e.g. ["0001TP"]) are taken out of every split and validate; the others of the train
+    # and val splits all train. A figure on a drive seen in training flatters the model.
+    val_drives: list[str] | None = None
 
 
 @dataclass
@@ -167,6 +171,9 @@ class TrainConfig:
             problems.append("version must be a positive integer")
         if self.workers < 0:
             problems.append("workers must be >= 0")
+        vd = self.data.val_drives
+        if vd is not None and not (isinstance(vd, list) and vd and all(isinstance(x, str) and x for x in vd)):
+            problems.append("data.val_drives must be a non-empty list of drive names (file name prefixes)")
         if not 0 <= self.data.val_fraction < 1:
             problems.append("data.val_fraction must lie in [0, 1)")
         if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:

@@ -178,3 +178,29 @@ def test_a_small_grouped_set_that_hashes_to_one_side_still_has_both_sides() -> N
         for g in range(4):  # a group is never split
             names = {f"f{g}_{i}" for i in range(3)}
             assert names <= {s.image.name for s in train} or names <= {s.image.name for s in val}
+
+
+def _camvid_like(root: Path, names: dict[str, list[str]]) -> None:
+    for split, files in names.items():
+        for name in files:
+            _img(root / split / f"{name}.png")
+            write_mask(root / f"{split}annot" / f"{name}.png", np.zeros((8, 12), np.uint8))
+
+
+def test_val_drives_validate_on_whole_drives_from_every_split(tmp_path: Path) -> None:
+    from seggui.training.build import find_split
+    from seggui.training.config import TrainConfig
+
+    _camvid_like(tmp_path, {"train": ["0001TP_0001", "0001TP_0002", "0006R0_f0001", "0016E5_0001"],
+                            "val": ["0016E5_0100", "0001tp_0003"]})
+    cfg = TrainConfig.from_dict({"data": {"layout": "camvid", "root": str(tmp_path),
+                                          "val_drives": ["0001TP"]}})
+    split = find_split(cfg)
+    assert sorted(s.name for s in split.val) == ["0001TP_0001", "0001TP_0002", "0001tp_0003"]
+    assert sorted(s.name for s in split.train) == ["0006R0_f0001", "0016E5_0001", "0016E5_0100"]
+    assert split.val_source == "held-out drive 0001TP"
+    cfg.data.val_drives = ["Seq05VD"]
+    with pytest.raises(BadInputError, match="Seq05VD"):
+        find_split(cfg)
+    with pytest.raises(BadInputError, match="val_drives"):
+        TrainConfig.from_dict({"data": {"layout": "camvid", "root": str(tmp_path), "val_drives": "0001TP"}})
