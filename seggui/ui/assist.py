@@ -3,7 +3,8 @@
 The algorithms are Qt-free (`seggui.core.editing.refine`, `.propagate`,
 `seggui.core.uncertainty`); this object feeds them what the session holds
 and hands the resulting `Change`s to the `EditController`, so repaint,
-live figures, undo and autosave work as for the brush.
+live figures, undo and autosave work as for the brush. The refine tool's
+clicks and its cuts on a worker thread are `seggui.ui.refine_preview`'s.
 
 Where the refine tool's probabilities come from: the prediction's labels
 and its confidence PNG, which every run stores already
@@ -26,9 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from seggui.core.editing import Click, class_probability, warp_labels
+from seggui.core.editing import warp_labels
 from seggui.core.frame_record import FrameStatus
 from seggui.core.uncertainty import LOW_CONFIDENCE, Uncertainty, UncertaintyCache, rank
+from seggui.ui.refine_preview import RefinePreview
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.editing import EditController
@@ -46,9 +48,7 @@ class AssistController(QObject):
         super().__init__(ctrl)
         self.ctrl = ctrl
         self.session = ctrl.session
-        self.clicks: list[Click] = []
-        self.box: tuple[float, float, float, float] | None = None
-        self._shown: object = None  # the editor's preview after our last refine
+        self.refiner = RefinePreview(ctrl)  # the refine tool's clicks and its cuts on a worker thread
         self.cache = UncertaintyCache()
         self.scores: dict[str, Uncertainty] = {}
         self._scoring: threading.Thread | None = None
@@ -62,85 +62,6 @@ class AssistController(QObject):
         self._rank_timer.timeout.connect(self.score_in_background)
         self.session.opened.connect(self._on_opened)
         self.session.framesChanged.connect(self._rank_timer.start)
-
-    # --------------------------------------------------------------- refine
-    def _inputs(self, value: int) -> tuple[np.ndarray | None, int | np.ndarray]:
-        """(P(class), the label a pixel leaving the region gets) from the prediction, if it fits."""
-        s, editor = self.session, self.ctrl.editor
-        table = s.classes
-        unl = self.ctrl.unlabelled_value()
-        fallback: int | np.ndarray = 0 if unl is None else unl
-        pred = s.mask("predicted")
-        if pred is None or editor is None or table is None:
-            return None, fallback
-        if pred.shape != editor.labels.shape:
-            s.log.warning(f"{s.current}: its prediction is {pred.shape[1]}x{pred.shape[0]} but the picture "
-                          f"{editor.labels.shape[1]}x{editor.labels.shape[0]}; refining from colour alone "
-                          "(run the model again on this picture)")
-            return None, fallback
-        conf = s.mask("confidence")
-        if conf is not None and conf.shape != pred.shape:
-            conf = None
-        prob = class_probability(pred, conf, value, len(table.classes))
-        return prob, np.where(pred == value, fallback, pred)
-
-    def refine_click(self, x: float, y: float, positive: bool) -> bool:
-        """Add a click and show the refined region; False (with a message) when it could not."""
-        return self._refine(Click(x, y, positive), None)
-
-    def refine_box(self, box: tuple[float, float, float, float]) -> bool:
-        """Refine the region inside a dragged box (GrabCut's classic start)."""
-        return self._refine(None, box)
-
-    def _refine(self, click: Click | None, box: tuple[float, float, float, float] | None) -> bool:
-        s = self.session
-        value = self.ctrl._paint_value(False)
-        editor = self.ctrl.ensure_editor() if value is not None else None
-        image = s.image()
-        if editor is None or value is None or image is None:
-            return False
-        if editor.preview is not self._shown:  # committed, dropped or undone meanwhile: a new refine
-            self.clicks, self.box = [], None
-        clicks = self.clicks + ([click] if click is not None else [])
-        prob, fallback = self._inputs(value)
-        try:
-            change = editor.refine_preview(image, clicks, value, prob, box or self.box, fallback,
-                                           self.ctrl._only_over())
-        except ValueError as exc:
-            s.log.warning(f"{s.current}: cannot refine ({exc})")
-            return False
-        self.clicks, self.box, self._shown = clicks, box or self.box, editor.preview
-        self.ctrl._changed(change, final=False)
-        self.ctrl.stateChanged.emit()
-        return True
-
-    def undo_click(self) -> bool:
-        """Backspace: the preview without the last click (the box, if any, stays)."""
-        clicks, box = self.clicks[:-1], self.box
-        self.drop()
-        if box is not None:
-            self._refine(None, box)
-        for c in clicks:
-            self._refine(c, None)
-        return True
-
-    def commit(self) -> bool:
-        """Enter: the preview becomes one undo step and is saved like a stroke."""
-        editor = self.ctrl.editor
-        self.clicks, self.box, self._shown = [], None, None
-        if editor is None or editor.preview is None:
-            return False
-        self.ctrl._changed(editor.commit_preview())
-        return True
-
-    def drop(self) -> bool:
-        """Esc: the preview goes, the mask is as before the first click."""
-        editor = self.ctrl.editor
-        self.clicks, self.box, self._shown = [], None, None
-        if editor is None or editor.preview is None:
-            return False
-        self.ctrl._changed(editor.drop_preview())
-        return True
 
     # ---------------------------------------------------------- propagation
     def propagate_previous(self) -> None:

@@ -2,10 +2,12 @@
 
 Click: this is the class (a positive click); Shift+click: it is not (a
 negative one); drag: a box around the region. Each click updates the
-preview at once; Enter keeps it as one undo step, Esc drops it, Backspace
-takes back the last click. The clicks show as small circles (positive) and
-crosses (negative) drawn like the brush outline. The work is
-`seggui.ui.assist.AssistController`'s; this only turns input into its calls.
+preview as soon as its cut is done (on a worker thread, the newest click
+wins: `seggui.ui.refine_preview`); Enter keeps it as one undo step (once the
+newest cut is in), Esc drops it, Backspace takes back the last click. The
+clicks show as small circles (positive) and crosses (negative) drawn like
+the brush outline. The work is
+`seggui.ui.refine_preview.RefinePreview`'s; this only turns input into its calls.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ class RefineTool:
         self.marks = Outline(ctrl.canvas)
         self._press: QPointF | None = None
         self._box: QRectF | None = None
+        self.assist.settled.connect(self._draw)  # Enter kept the preview once its cut was in: markers go
 
     @property
-    def assist(self):  # noqa: ANN201 - the EditController's AssistController
-        return self.ctrl.assist
+    def assist(self):  # noqa: ANN201 - the AssistController's RefinePreview
+        return self.ctrl.assist.refiner
 
     def activate(self) -> None:
         self._draw()

@@ -31,6 +31,11 @@ def drag(qtbot, canvas, a: tuple[float, float], b: tuple[float, float]) -> None:
     qtbot.mouseRelease(vp, LEFT, pos=pb)
 
 
+def settle(qtbot, ctrl) -> None:
+    """Wait for the refine tool's cut (a worker thread) to be on the mask."""
+    qtbot.waitUntil(lambda: not ctrl.assist.refiner.busy, timeout=10000)
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / (a | b).sum())
 
@@ -64,6 +69,7 @@ def test_refine_click_previews_enter_commits_one_undo_step_and_saves(qtbot, refi
     assert ctrl.tool == "refine"
     before = iou(pred == ROAD, gt == ROAD)
     click(qtbot, canvas, cx + 0.5, cy + 0.5)
+    settle(qtbot, ctrl)
     editor = ctrl.editor
     assert editor is not None and editor.preview is not None
     assert len(editor.history) == 0  # a preview, not yet a step
@@ -84,6 +90,7 @@ def test_esc_drops_and_a_negative_click_takes_away(qtbot, refining) -> None:
     s, canvas, ctrl = win.session, win.view.canvas, win.editing
     qtbot.keyClick(win, key)
     click(qtbot, canvas, cx + 0.5, cy + 0.5)
+    settle(qtbot, ctrl)
     assert not np.array_equal(s.mask("current"), pred)
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     assert np.array_equal(s.mask("current"), pred)
@@ -92,6 +99,7 @@ def test_esc_drops_and_a_negative_click_takes_away(qtbot, refining) -> None:
     rows = np.argwhere((pred == ROAD) & (np.arange(pred.shape[1])[None, :] < cx - 60))
     y, x = (int(v) for v in rows[len(rows) // 2])
     click(qtbot, canvas, x + 0.5, y + 0.5, SHIFT)
+    settle(qtbot, ctrl)
     now = s.mask("current")
     assert now[y, x] != ROAD and (now == ROAD).sum() < (pred == ROAD).sum()
     assert not np.isin(now[(now != pred)], [ROAD]).any()
@@ -105,6 +113,7 @@ def test_box_with_colour_alone_and_protected_labels(qtbot, window, camvid_folder
     ctrl.set_tool("refine")
     gt = s.mask("ground_truth")
     drag(qtbot, canvas, (300, 300), (420, 380))
+    settle(qtbot, ctrl)
     now = s.mask("current")
     assert (now == CAR).any()
     ys, xs = np.nonzero(now == CAR)
@@ -114,6 +123,7 @@ def test_box_with_colour_alone_and_protected_labels(qtbot, window, camvid_folder
     ctrl.set_paint_over(CAR)
     window.classes.select_class(ROAD)
     click(qtbot, canvas, 360.5, 340.5)
+    settle(qtbot, ctrl)
     after = s.mask("current")
     changed = after != now
     assert (now[changed] == CAR).all()
@@ -127,10 +137,11 @@ def test_refine_refuses_a_prediction_of_another_size_and_clicks_off_the_picture(
     s.apply_prediction(s.current, np.full((100, 120), ROAD, np.uint8), None, "test")
     window.classes.select_class(ROAD)
     ctrl.set_tool("refine")
-    assert ctrl.assist.refine_click(-5, 10, True) is False
+    assert ctrl.assist.refiner.refine_click(-5, 10, True) is False
     assert any("outside the" in t for t in errors(window))
     h, w = s.image().shape[:2]
     click(qtbot, canvas, w / 2, h / 2)  # the prediction that does not fit is named; colour alone works
+    settle(qtbot, ctrl)
     assert any("predicted" in t and "120x100" in t for t in errors(window)), errors(window)
     assert ctrl.editor is not None and ctrl.editor.preview is not None
 

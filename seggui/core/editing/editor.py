@@ -22,7 +22,7 @@ from seggui.core.editing.fill import flood_change, polygon_change, replace_chang
 from seggui.core.editing.history import DEFAULT_BUDGET, History
 from seggui.core.editing.label_map import LabelMap
 from seggui.core.editing.live import LiveFigures
-from seggui.core.editing.refine import Click, refine, refine_change
+from seggui.core.editing.refine import Click, Refined, refine, refine_change
 from seggui.core.editing.superpixels import Segments, superpixel_change
 
 
@@ -170,11 +170,23 @@ class Editor:
         each click improves the preview locally and never undoes an earlier
         one far away. Nothing enters the undo history until `commit_preview`;
         a ValueError (click off the picture, box of no size, maps of another
-        size) leaves the preview as it was.
+        size) leaves the preview as it was. The same in two halves, for a
+        window that cuts on a worker thread: `refine_base`, then `refine`
+        (core.editing.refine) anywhere, then `show_refined`.
         """
-        self.end_stroke()
         reach = list(clicks[-1:]) if self._preview is not None else None
-        found = refine(image, self.labels == value, clicks, prob, box, method, reach=reach)
+        found = refine(image, self.refine_base(value), clicks, prob, box, method, reach=reach)
+        return self.show_refined(found, value, fallback, only_over)
+
+    def refine_base(self, value: int) -> np.ndarray:
+        """The region of `value` as it shows now (a new array: safe to hand to a worker thread)."""
+        self.end_stroke()
+        return self.labels == value
+
+    def show_refined(self, found: Refined, value: int, fallback: int | np.ndarray = 0,
+                     only_over: Collection[int] | None = None) -> Change | None:
+        """Put a refined region on the mask as (part of) the preview; the change it made, or None."""
+        self.end_stroke()
         change = refine_change(self.labels, found, value, fallback, only_over)
         if change is None:
             return None
