@@ -21,27 +21,22 @@ README for the clicks each needed.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from seggui.core.editing import warp_labels
-from seggui.core.frame_record import FrameStatus
-from seggui.core.uncertainty import LOW_CONFIDENCE, Uncertainty, UncertaintyCache, rank
 from seggui.ui.refine_preview import RefinePreview
+from seggui.ui.uncertainty_rank import UncertaintyRanker
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.editing import EditController
-
-RANK_DELAY_MS = 1500
 
 
 class AssistController(QObject):
     """Refine clicks of the picture being edited; propagation; the uncertainty ranking."""
 
-    rankReady = Signal()  # emitted from the scoring thread; queued to the GUI thread
     classified = Signal(str, object, object)  # frame id, labels or None, error text (from the worker)
 
     def __init__(self, ctrl: EditController) -> None:
@@ -49,19 +44,9 @@ class AssistController(QObject):
         self.ctrl = ctrl
         self.session = ctrl.session
         self.refiner = RefinePreview(ctrl)  # the refine tool's clicks and its cuts on a worker thread
-        self.cache = UncertaintyCache()
-        self.scores: dict[str, Uncertainty] = {}
-        self._scoring: threading.Thread | None = None
-        self._jump = False
-        self.rankReady.connect(self._ranked)
+        self.ranker = UncertaintyRanker(self.session, self)  # scores for U and the sorted picture list
         self.classified.connect(self._apply_classified)
         self.classifying: str | None = None
-        self._rank_timer = QTimer(self)
-        self._rank_timer.setSingleShot(True)
-        self._rank_timer.setInterval(RANK_DELAY_MS)
-        self._rank_timer.timeout.connect(self.score_in_background)
-        self.session.opened.connect(self._on_opened)
-        self.session.framesChanged.connect(self._rank_timer.start)
 
     # ---------------------------------------------------------- propagation
     def propagate_previous(self) -> None:
@@ -145,73 +130,6 @@ class AssistController(QObject):
         s.log.info(f"{fid}: unlabelled pixels filled by the pixel classifier (Ctrl+Z takes them back)")
 
     # -------------------------------------------------------- uncertainty
-    def _candidates(self) -> list[tuple[str, Path]]:
-        """(frame, confidence path) of the frames with a prediction nobody corrected yet."""
-        ws = self.session.workspace
-        if ws is None:
-            return []
-        out = []
-        for fid in self.session.frame_ids:
-            rec = ws.frames.get(fid)
-            if rec is not None and rec.status == FrameStatus.PREDICTED:
-                out.append((fid, ws.mask_path(fid, "confidence")))
-        return out
-
-    def _on_opened(self) -> None:
-        self.scores = {}
-        self.cache = UncertaintyCache()
-        self._rank_timer.start()
-
-    def score_in_background(self) -> None:
-        """Score the uncorrected frames' confidence maps on a worker thread (cached; cheap when done)."""
-        if self._scoring is not None and self._scoring.is_alive():
-            self._rank_timer.start()  # once this pass ends, look again
-            return
-        todo, cache = self._candidates(), self.cache
-
-        def work() -> None:
-            scores = {}
-            for fid, path in todo:
-                found = cache.score(path)
-                if found is not None:
-                    scores[fid] = found
-            self._fresh = scores
-            self.rankReady.emit()
-
-        self._scoring = threading.Thread(target=work, name="uncertainty-scores", daemon=True)
-        self._scoring.start()
-
-    def _ranked(self) -> None:
-        self.scores = getattr(self, "_fresh", {})
-        if self._jump:
-            self._jump = False
-            self._go(quiet=False)
-
     def next_uncertain(self) -> None:
-        """Go to the uncorrected frame whose prediction is least confident (U again: the next one)."""
-        todo = self._candidates()
-        if not todo:
-            self.session.log.warning("no picture has an uncorrected prediction to rank: run a model first")
-            return
-        if all(self.cache.get(path) is not None for _f, path in todo):
-            self.scores = {f: u for f, p in todo if (u := self.cache.get(p)) is not None}
-            self._go(quiet=False)
-            return
-        self._jump = True
-        self.session.log.info(f"ranking {len(todo)} predictions by confidence…")
-        self.score_in_background()
-
-    def _go(self, quiet: bool) -> None:
-        s = self.session
-        frames = s.workspace.frames if s.workspace is not None else {}
-        order = [f for f in rank(self.scores) if f in frames and frames[f].status == FrameStatus.PREDICTED]
-        if not order:
-            if not quiet:
-                s.log.warning("no uncorrected prediction left to go to")
-            return
-        i = order.index(s.current) + 1 if s.current in order else 0
-        target = order[i % len(order)]
-        u = self.scores[target]
-        s.set_frame(target)
-        s.log.info(f"{target}: {u.low_share:.0%} of its pixels under {LOW_CONFIDENCE:.0%} confidence "
-                   f"(rank {order.index(target) + 1} of {len(order)})")
+        """Go ▸ Most uncertain picture (U): `seggui.ui.uncertainty_rank.UncertaintyRanker.next_uncertain`."""
+        self.ranker.next_uncertain()

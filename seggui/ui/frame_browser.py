@@ -10,13 +10,19 @@ at about 64 px, with the status dot and word under the name. Only the rows
 on screen (and a few around them) get thumbnails, made off the GUI thread and
 cached in the workspace (`seggui.ui.thumbnails`, `seggui.core.thumbnails`); a
 row whose picture cannot be read shows a crossed-out box instead.
+
+View ▸ Sort pictures by uncertainty orders the list most uncertain prediction
+first (`seggui.ui.uncertainty_rank`: scored on a worker thread from the
+confidence files, re-sorted when predictions change), pictures without a
+prediction last; an "Unsure" column and each row's tooltip give the score.
+The choice is kept in the workspace's settings (`picture_order`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +42,7 @@ from seggui.core.workspace import FrameRecord, FrameStatus
 from seggui.ui.qtutil import swatch_icon
 from seggui.ui.session import Session
 from seggui.ui.thumbnails import THUMB_BOX, NameCell, ThumbJob, ThumbnailLoader, blank_icon, no_picture_icon
+from seggui.ui.uncertainty_rank import UncertaintyRanker, describe, ordered
 
 STATUS_COLORS = {
     FrameStatus.NONE: (150, 150, 150),
@@ -57,6 +64,8 @@ FILTERS = (
 ROW_MARGIN = 6  # rows above and below the visible ones that get thumbnails too (smooth scrolling)
 THUMBS_KEPT = 1000  # thumbnails held in memory (~12 KB each); older ones reload from the disk cache
 VISIBLE_DELAY_MS = 40  # at most this often the visible rows are recomputed while scrolling
+ORDERS = ("list", "uncertainty")  # the list's order: the workspace's, or most uncertain prediction first
+UNSURE = 3  # the column of the uncertainty score (shown while sorted by it)
 
 
 def matches(rec: FrameRecord, key: str, text: str = "") -> bool:
@@ -75,6 +84,8 @@ def matches(rec: FrameRecord, key: str, text: str = "") -> bool:
 class FrameBrowser(QWidget):
     """A filterable list of frames; clicking one makes it current."""
 
+    orderChanged = Signal(str)  # one of ORDERS (the View menu follows it)
+
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -85,7 +96,7 @@ class FrameBrowser(QWidget):
         self.search.setPlaceholderText("Filter by name")
         self.search.setClearButtonEnabled(True)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Picture", "Status", "GT"])
+        self.tree.setHeaderLabels(["Picture", "Status", "GT", "Unsure"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
@@ -94,6 +105,11 @@ class FrameBrowser(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(UNSURE, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.headerItem().setToolTip(UNSURE, "Share of the prediction's pixels the model was unsure of")
+        self.tree.setColumnHidden(UNSURE, True)
+        self.order = "list"
+        self.ranker: UncertaintyRanker | None = None
         self.count = QLabel("")
         top = QHBoxLayout()
         top.addWidget(self.filter_combo, 1)
@@ -144,6 +160,11 @@ class FrameBrowser(QWidget):
         self._thumbs.clear()
         self._unreadable.clear()
         ws = self.session.workspace
+        order = ws.settings.get("picture_order", "list") if ws is not None else "list"
+        self.order = order if order in ORDERS else "list"
+        self.tree.setColumnHidden(UNSURE, self.order == "list")
+        self.orderChanged.emit(self.order)
+        self._reorder()
         self.loader.set_cache(ThumbnailCache(ws.root / THUMBNAIL_DIR) if ws is not None else None)
         self.update_statuses()
         self._select(self.session.current or "")
@@ -173,12 +194,64 @@ class FrameBrowser(QWidget):
         self._apply_filter()
 
     def _tooltip(self, fid: str, item: QTreeWidgetItem, rec: FrameRecord) -> None:
+        score = self.ranker.scores.get(fid) if self.ranker is not None else None
         item.setToolTip(0, f"{fid}: {STATUS_TEXT[rec.status]}"
                            f"{', has ground truth' if rec.has_gt else ''}"
-                           f"{' (the picture cannot be read)' if fid in self._unreadable else ''}")
+                           f"{' (the picture cannot be read)' if fid in self._unreadable else ''}"
+                           f"{'; the model: ' + describe(score) if score is not None else ''}")
+
+    # ------------------------------------------------------------ order
+    def set_ranker(self, ranker: UncertaintyRanker) -> None:
+        """The uncertainty scores to sort by (the window's one ranker, shared with Go ▸ Most uncertain)."""
+        self.ranker = ranker
+        ranker.ranked.connect(self._on_ranked)
+
+    def set_order(self, order: str) -> None:
+        """Sort the list: "list" (the workspace's order) or "uncertainty"; kept in the workspace."""
+        if order not in ORDERS:
+            raise ValueError(f"unknown picture order {order!r} (one of {', '.join(ORDERS)})")
+        ws = self.session.workspace
+        if ws is not None and not self.session.read_only:
+            ws.set_setting("picture_order", None if order == "list" else order)
+        self.order = order
+        self.tree.setColumnHidden(UNSURE, order == "list")
+        if order == "uncertainty" and self.ranker is not None:
+            self.ranker.score_in_background()
+        self._reorder()
+        self.orderChanged.emit(order)
+
+    def row_ids(self) -> list[str]:
+        """Every frame id in the list's order, hidden rows included."""
+        root = self.tree.invisibleRootItem()
+        return [root.child(i).data(0, Qt.ItemDataRole.UserRole) for i in range(root.childCount())]
+
+    def _on_ranked(self) -> None:
+        ws = self.session.workspace
+        scores = self.ranker.scores if self.ranker is not None else {}
+        for fid, item in self._items.items():
+            u = scores.get(fid)
+            item.setText(UNSURE, "" if u is None else f"{u.low_share:.0%}")
+            if ws is not None and fid in ws.frames:
+                self._tooltip(fid, item, ws.frames[fid])
+        self._reorder()
+
+    def _reorder(self) -> None:
+        """Put the rows in the chosen order (no-op when they are in it); the current row stays current."""
+        scores = self.ranker.scores if self.ranker is not None and self.order == "uncertainty" else {}
+        want = ordered(self.session.frame_ids, scores) if scores else list(self.session.frame_ids)
+        want = [f for f in want if f in self._items]
+        if want == self.row_ids():
+            return
+        self.tree.blockSignals(True)
+        self.tree.invisibleRootItem().takeChildren()
+        self.tree.addTopLevelItems([self._items[f] for f in want])
+        self.tree.blockSignals(False)
+        self._apply_filter()
+        self._select(self.session.current or "")
 
     def visible_ids(self) -> list[str]:
-        return [fid for fid, item in self._items.items() if not item.isHidden()]
+        """The rows the filter shows, in the list's order."""
+        return [fid for fid in self.row_ids() if not self._items[fid].isHidden()]
 
     def set_filter(self, key: str) -> None:
         self.filter_combo.setCurrentIndex(max(0, self.filter_combo.findData(key)))

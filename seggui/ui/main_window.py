@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
         self.model_label = QLabel("No model")
         self.editing = EditController(self.session, self.view, self)
+        self.frames.set_ranker(self.editing.assist.ranker)  # the list sorts by the scores U goes by
         self.retrain = RetrainPanel(self.session, self.runner, self.model_picker, self.log,
                                     before_start=self.editing.finish)
         self.banner = QLabel("")  # says when this window only reads its workspace (open in another one)
