@@ -38,7 +38,7 @@ from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.jobs import Job, Progress
 from seggui.core.media import Source, iter_frames_threaded
 from seggui.engine.card import ModelCard
-from seggui.engine.pipeline import PipelineResult, Sink, _batched, _runs, split_span
+from seggui.engine.pipeline import PipelineResult, Sink, _batched, _runs, drain_bad, split_span
 from seggui.engine.postprocess import Prediction
 
 RETRIES = 3  # tries per frame before it is reported as failed
@@ -213,18 +213,8 @@ class RayRun:
                 for frames in _batched(stream, batch):
                     submit(_Task(0, 0, frames))
                     yield from settle(QUEUED_PER_WORKER * len(self.actors))
-                    for i, why in bad:
-                        done += 1
-                        result.failed.append((i, why))
-                        yield Progress(done, total, source.name(i), item=source.name(i),
-                                       error=f"{source.name(i)}: {why}")
-                    bad.clear()
-                for i, why in bad:  # unreadable frames at the end of a run
-                    done += 1
-                    result.failed.append((i, why))
-                    yield Progress(done, total, source.name(i), item=source.name(i),
-                                   error=f"{source.name(i)}: {why}")
-                bad.clear()
+                    done = yield from drain_bad(bad, source, result, done, total)
+                done = yield from drain_bad(bad, source, result, done, total)  # at the end of a run
             yield from settle(0)
         finally:
             result.seconds = time.perf_counter() - t0

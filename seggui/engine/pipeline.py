@@ -18,7 +18,7 @@ others continue.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -124,21 +124,10 @@ def run_pipeline(
                     pending.append(writer.submit(write, i, source.name(i), frame, pred))
                 settle(4 * batch)
                 done += len(frames)
-                errors = [f"{source.name(i)}: {why}" for i, why in bad]
-                result.failed.extend(bad)
-                done += len(bad)
-                bad.clear()
                 last = source.name(frames[-1][0])
-                for err in errors[:-1]:
-                    yield Progress(done, total, last, item=last, error=err)
-                yield Progress(done, total, f"frame {last}", item=last, error=errors[-1] if errors else None)
-            if bad:  # bad frames at the end of a run
-                for i, why in bad:
-                    done += 1
-                    result.failed.append((i, why))
-                    yield Progress(done, total, source.name(i), item=source.name(i),
-                                   error=f"{source.name(i)}: {why}")
-                bad.clear()
+                yield Progress(done, total, f"frame {last}", item=last)
+                done = yield from drain_bad(bad, source, result, done, total)
+            done = yield from drain_bad(bad, source, result, done, total)  # at the end of a run
         settle(0)
     finally:
         # Results already inferred are still written (cancel keeps finished work).
@@ -146,6 +135,24 @@ def run_pipeline(
         result.seconds = time.perf_counter() - t0
     result.written.sort()
     return result
+
+
+def drain_bad(bad: list[tuple[int, str]], source: Source, result: PipelineResult, done: int, total: int
+              ) -> Generator[Progress, None, int]:
+    """Report the frames the reader could not decode since the last call, and forget them.
+
+    One Progress with the error per frame, each counted done and recorded as
+    failed; returns the new done count. The local pipeline and the Ray run both
+    call it after every batch and once at the end of a run, so an unreadable
+    frame is reported the same way wherever it sits.
+    """
+    for i, why in bad:
+        done += 1
+        result.failed.append((i, why))
+        yield Progress(done, total, source.name(i), item=source.name(i),
+                       error=f"{source.name(i)}: {why}")
+    bad.clear()
+    return done
 
 
 def _batched(stream: Iterator[tuple[int, np.ndarray]], n: int) -> Iterator[list[tuple[int, np.ndarray]]]:

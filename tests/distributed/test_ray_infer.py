@@ -116,3 +116,21 @@ def test_a_lost_worker_is_replaced_and_its_frames_retried(pictures: Path) -> Non
         for i in range(5):
             want = local.predict(read_image(source.frame_path(i)), confidence=False).labels
             np.testing.assert_array_equal(got[source.name(i)], want)
+
+
+def test_an_unreadable_last_picture_is_reported_by_the_ray_run_as_by_the_local_one(
+        pictures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for src in list_images(pictures)[:2]:
+        (folder / src.name).write_bytes(src.read_bytes())
+    (folder / "zz_broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")  # the last frame of the run
+    for extra in ((), ("--ray", "--workers", "2")):
+        capsys.readouterr()
+        rc = main(["infer", str(folder), "--model", MODEL, "--out", str(tmp_path / f"o{len(extra)}"),
+                   "--threads", "1", *extra])
+        captured = capsys.readouterr()
+        summary = json.loads(captured.out)
+        assert rc == 1 and summary["written"] == 2, extra
+        assert [f["frame"] for f in summary["failed"]] == ["zz_broken"], extra
+        assert "zz_broken" in captured.err, extra
