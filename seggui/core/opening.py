@@ -183,7 +183,15 @@ class Opener:
                                    open_as="pictures" if pictures else "sequences", ws=known)
 
     def open_image(self, path: str | Path) -> Opened:
-        return self._open_pictures(Path(path), [Path(path)], [])
+        """One picture; an orthomosaic's overviews are built here, off the window's thread (once)."""
+        opened = self._open_pictures(Path(path), [Path(path)], [])
+        from seggui.core.geo.ortho_region import ensure_overviews, is_orthomosaic
+
+        if is_orthomosaic(path):
+            ensure_overviews(opened.workspace.root, Path(path))
+            opened.notes.info(f"{Path(path).name} opens as an orthomosaic: zoom in and paint to edit "
+                              "it by regions")
+        return opened
 
     def open_video(self, path: str | Path) -> Opened:
         """A video as a drive: a managed workspace holding one frame per decodable video frame."""

@@ -220,6 +220,12 @@ class Canvas(QGraphicsView):
         self._set_scale(1.0)
         self.centerOn(centre)
 
+    def show_at(self, centre: QPointF, zoom: float) -> None:
+        """Centre the view on a picture point at a zoom (an orthomosaic keeps its view across pictures)."""
+        self._fit_mode = False
+        self._set_scale(min(MAX_ZOOM, max(1e-6, zoom)))
+        self.centerOn(centre)
+
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Multiply the zoom by `factor`, keeping the image point under `view_pos` fixed."""
         if not self.has_image():

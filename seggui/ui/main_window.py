@@ -29,6 +29,7 @@ from seggui.ui.job_panel import JobPanel
 from seggui.ui.messages import MessageLog, MessagesWidget
 from seggui.ui.metrics_panel import MetricsPanel
 from seggui.ui.model_picker import ModelPicker
+from seggui.ui.ortho_view import OrthoView
 from seggui.ui.recent import RecentFiles
 from seggui.ui.retrain_panel import RetrainPanel
 from seggui.ui.runner import JobRunner
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
         self.model_label = QLabel("No model")
         self.editing = EditController(self.session, self.view, self)
+        self.ortho = OrthoView(self.session, self.view, self.editing, self)  # large GeoTIFFs, by regions
         self.frames.set_ranker(self.editing.assist.ranker)  # the list sorts by the scores U goes by
         self.retrain = RetrainPanel(self.session, self.runner, self.model_picker, self.log,
                                     before_start=self.editing.finish)
@@ -355,6 +357,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.editing.finish()  # the last stroke reaches the disk
+        self.ortho.close()  # and an orthomosaic's correction GeoTIFF
         self.session.lease.release()  # another window may now edit the workspace
         self.timeline.stop()
         for runner in (self.runner, self.metrics.runner, self.drive_plot.runner):

@@ -26,8 +26,8 @@ from seggui.core.confusion import ConfusionMatrix
 from seggui.core.drive_media import DriveMedia
 from seggui.core.editing import Editor
 from seggui.core.errors import BadInputError
+from seggui.core.geo.ortho_region import frame_picture  # an orthomosaic's picture: its overviews
 from seggui.core.gsd import Gsd, find_gsd
-from seggui.core.images import read_image
 from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import check_mask_size, read_mask
 from seggui.core.media import Source
@@ -215,7 +215,7 @@ class Session(QObject):
             path = ws.image_path(fid)
             if path is None:
                 raise BadInputError(ws.root, f"frame {fid} has neither a picture nor a video")
-            return read_image(path)
+            return frame_picture(ws.root, path)
 
         return self._cached((fid, "image"), load)
 

@@ -225,6 +225,14 @@ class GeoRaster:
                     self._stretch.append((float(lo), float(hi) if hi > lo else float(lo) + 1.0))
         return self._stretch
 
+    def use_stretch(self, stretch: list[tuple[float, float]] | list[list[float]]) -> None:
+        """Take a stretch measured before (a cached pyramid's tag) instead of measuring it again."""
+        self._stretch = [(float(lo), float(hi)) for lo, hi in stretch]
+
+    def tags(self) -> dict[str, str]:
+        """The file's dataset tags (GDAL metadata)."""
+        return dict(self._ds.tags())
+
     def check_not_empty(self) -> None:
         """Refuse a file whose every pixel is nodata (seen on the decimated read).
 

@@ -1,0 +1,114 @@
+"""A large GeoTIFF in the real window: File ▸ Open, wheel zoom, pan, a stroke, undo, the GeoTIFF on disk.
+
+The orthomosaic (6000 x 6000, over the 25-Mpx threshold, no overviews of its
+own) opens through the menu and shows through overviews built in the
+workspace; real wheel and mouse events zoom and pan; the first brush press
+makes the 4096-px cell under it the editing region (the same ground stays
+under the pointer); the stroke and its undo reach the correction GeoTIFF by
+its window, with the source's CRS and transform.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("rasterio")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from journey import trigger, type_path_and_enter, when_dialog  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
+
+SIDE = 6000
+
+
+@pytest.fixture(scope="module")
+def ortho(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from seggui.core.synth.ortho import write_orthomosaic
+
+    return write_orthomosaic(tmp_path_factory.mktemp("ortho") / "survey.tif", SIDE, tile=1024)["path"]
+
+
+def wheel(canvas, pos: QPoint, notches: int) -> None:  # noqa: ANN001
+    """Real wheel events on the canvas viewport, one per notch, at `pos`."""
+    vp = canvas.viewport()
+    for _ in range(abs(notches)):
+        ev = QWheelEvent(QPointF(pos), QPointF(vp.mapToGlobal(pos)), QPoint(0, 0),
+                         QPoint(0, 120 if notches > 0 else -120), Qt.MouseButton.NoButton,
+                         Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(vp, ev)
+
+
+def source_at(win, pos: QPoint) -> QPointF:  # noqa: ANN001
+    """The orthomosaic pixel under a viewport position."""
+    return win.ortho.to_source(win.view.canvas.map_to_image(QPointF(pos)))
+
+
+@pytest.mark.slow
+def test_orthomosaic_open_pan_zoom_paint_undo(qtbot, window, ortho: Path) -> None:
+    import rasterio
+
+    win, s = window, window.session
+    canvas = win.view.canvas
+    vp = canvas.viewport()
+    answered = when_dialog(type_path_and_enter(ortho), QFileDialog)
+    trigger(win, "open")
+    assert answered == ["answered"]
+    assert s.current == "survey"
+    assert canvas.image_size() == (1500, 1500)  # the overview level (1/4), never the 36 Mpx picture
+    assert (s.workspace.root / "overviews").is_dir()
+    assert "Orthomosaic survey.tif" in win.view.hint.text()
+
+    centre = vp.rect().center()
+    wheel(canvas, centre, 8)  # 1.25^8: about 6x the fit zoom, over a quarter of full resolution
+    assert win.ortho.source_zoom() >= 0.25
+    qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=centre)
+    qtbot.mouseMove(vp, centre + QPoint(-60, -40))
+    qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=centre + QPoint(-60, -40))
+    layer = win.ortho.layer
+    qtbot.waitUntil(lambda: any(k[0] < 2 for k in layer.tiles), timeout=20000)  # finer tiles than the picture
+
+    # the brush's first press makes the cell under it the editing region, the same ground under the pointer
+    trigger(win, "tool_brush")
+    cls = s.active_class
+    assert cls is not None
+    before = source_at(win, centre)
+    a, b = centre + QPoint(-30, 0), centre + QPoint(30, 0)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    assert s.current.startswith("survey@r")
+    after = source_at(win, centre)
+    assert abs(after.x() - before.x()) < 2 and abs(after.y() - before.y()) < 2
+    qtbot.mouseMove(vp, b)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+    region = win.ortho.ortho.region
+    r0, r1, c0, c1 = region
+    assert canvas.image_size() == (c1 - c0, r1 - r0)  # full resolution, the region only
+    y, x0, x1 = int(before.y()), int(source_at(win, a).x()), int(source_at(win, b).x())
+    trigger(win, "save")
+    win.ortho.wait_written()
+    corrected = s.workspace.root / "ortho" / "survey.corrected.tif"
+    with rasterio.open(corrected) as ds, rasterio.open(ortho) as src:
+        assert ds.crs == src.crs and ds.transform == src.transform and (ds.width, ds.height) == (SIDE, SIDE)
+        assert ds.profile["tiled"] and ds.profile["compress"] == "deflate"
+        line = ds.read(1, window=rasterio.windows.Window(x0, y, x1 - x0, 1))[0]
+        outside = ds.read(1, window=rasterio.windows.Window(c1 % SIDE, 0, 8, 8)) if c1 < SIDE else None
+    assert (line == cls).mean() > 0.9  # the stroke, at full resolution, where it was drawn
+    assert outside is None or (outside == 255).all()  # nodata outside the corrected region
+
+    trigger(win, "undo")
+    trigger(win, "save")
+    win.ortho.wait_written()
+    with rasterio.open(corrected) as ds:
+        line = ds.read(1, window=rasterio.windows.Window(x0, y, x1 - x0, 1))[0]
+    assert not (line == cls).any()
+    assert np.isin(line, [c.id for c in s.classes.classes]).all()
+
+    # zooming well out of the region comes back to the whole orthomosaic, the view kept
+    wheel(canvas, centre, -12)
+    qtbot.waitUntil(lambda: s.current == "survey", timeout=5000)
+    assert win.ortho.ortho.region is None
