@@ -10,8 +10,19 @@ touching the file: the tile size and overlap drive the tiler, the
 standardisation becomes the card's normalisation, and the resolution is
 kept as ``extra["resolution_cm"]`` so orthomosaic inference resamples the
 picture to it (`seggui.engine.ortho`). The threshold and small-segment
-settings are kept in ``extra["deepness"]`` for reference; seggui takes the
-arg-max class and leaves small segments to the area tools' minimum region.
+settings are kept in ``extra["deepness"]`` and applied to every prediction
+of the card as Deepness applies them (its map_processor_segmentation):
+
+- ``seg_thresh``: a pixel whose best class output is below it becomes class
+  0 (Deepness zeroes every output under the threshold, then takes the
+  arg-max, so a pixel with no output left is class 0). The outputs compared
+  are the model's own, before seggui's softmax (Deepness models end in a
+  softmax or sigmoid, so they are probabilities).
+- ``seg_small_segment``: a median filter of the class map, of side
+  ``(n // 2) * 2 + 1`` pixels (Deepness's "postprocessing_dilate_erode_size"),
+  which removes specks and thin slivers narrower than about half the side;
+  0 or 1 leaves the map as it is. Orthomosaic blocks are filtered with their
+  halo, so the filter sees across block borders (no seams).
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ import colorsys
 import json
 from pathlib import Path
 from typing import Any
+
+import cv2
+import numpy as np
 
 from seggui.core.errors import BadInputError
 from seggui.engine.card import InputSpec, ModelCard
@@ -98,3 +112,37 @@ def deepness_card(path: Path, meta: dict[str, str]) -> ModelCard:
     return ModelCard(name=path.stem, architecture="onnx", num_classes=len(classes), classes_spec=table,
                      description=f"Deepness model {path.name}", input=spec, weights=None,
                      onnx=path.name, extra=extra, folder=path.parent)
+
+
+def postprocessing(card: ModelCard) -> tuple[float | None, int]:
+    """(score floor, median side) the card's Deepness metadata asks for; (None, 1) for other cards."""
+    meta = card.extra.get("deepness") if isinstance(card.extra, dict) else None
+    if not isinstance(meta, dict):
+        return None, 1
+    thresh = meta.get("seg_thresh")
+    floor = float(thresh) if isinstance(thresh, (int, float)) and thresh > 0 else None
+    small = meta.get("seg_small_segment")
+    side = (int(small) // 2) * 2 + 1 if isinstance(small, (int, float)) and small > 0 else 1
+    return floor, side
+
+
+def below_floor_to_background(labels: np.ndarray, best: np.ndarray, floor: float | None) -> None:
+    """Class 0 where the best class's output `best` is under `floor` (in place)."""
+    if floor is not None:
+        labels[best < floor] = 0
+
+
+def median_labels(labels: np.ndarray, side: int) -> np.ndarray:
+    """The class map median-filtered over `side` x `side` pixels (Deepness's small-segment removal).
+
+    The median of an odd number of class ids is one of them, so no class
+    appears that was not in the neighbourhood. OpenCV filters uint8 maps at
+    any side; uint16 maps (over 255 classes) at 3 or 5 only, so larger
+    sides are taken down to 5 for them.
+    """
+    if side <= 1 or labels.size == 0:
+        return labels
+    if labels.dtype != np.uint8:
+        side = min(side, 5)
+        return np.asarray(cv2.medianBlur(labels.astype(np.uint16), side)).astype(labels.dtype)
+    return np.asarray(cv2.medianBlur(np.ascontiguousarray(labels), side))

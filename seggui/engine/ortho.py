@@ -36,6 +36,7 @@ from seggui.core.geo import require
 from seggui.core.geo.maskfile import BLOCK, MaskWriter, iter_blocks
 from seggui.core.geo.raster import GeoRaster
 from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.engine.deepness import below_floor_to_background, median_labels
 from seggui.engine.predictor import Predictor
 from seggui.engine.tiling import run_tiled
 
@@ -125,6 +126,8 @@ def _predict_ortho(predictor: Predictor, source: str | Path, out: str | Path, ba
         halo = _halo(spec.tile_overlap, stride)
         if scale < 1.0:  # the halo is in source pixels: give the model as many of its own pixels
             halo = -(-math.ceil(halo / scale) // stride) * stride
+        reach = math.ceil((predictor.median_side // 2) / min(scale, 1.0))  # the median filter's reach
+        halo = max(halo, -(-reach // stride) * stride)
         identity = {"seggui_model": card.ref, "seggui_source": info.path.name,
                     "seggui_bands": list(info.bands),
                     "seggui_block": block, "seggui_scale": round(scale, 6),
@@ -199,12 +202,18 @@ def _predict_block(predictor: Predictor, ras: GeoRaster, win: tuple[int, int, in
     mh, mw = rgb.shape[:2]
     labels = np.empty((mh, mw), np.uint16 if nodata > 255 else np.uint8)
 
+    floor = predictor.score_floor
+
     def emit(y0: int, strip: np.ndarray) -> None:
         for r in range(0, strip.shape[1], 128):  # argmax gives int64: a few rows at a time
-            labels[y0 + r:y0 + min(r + 128, strip.shape[1])] = strip[:, r:r + 128].argmax(axis=0)
+            part = strip[:, r:r + 128]
+            rows = labels[y0 + r:y0 + r + part.shape[1]]
+            rows[...] = part.argmax(axis=0)
+            below_floor_to_background(rows, part.max(axis=0), floor)  # Deepness seg_thresh
 
     run_tiled(rgb, spec, predictor.card.num_classes, predictor._run, emit,  # noqa: SLF001
               predictor.batch_size)
+    labels = median_labels(labels, predictor.median_side)  # with the halo: no seams at block borders
     if (mh, mw) != (rh, rw):
         labels = cv2.resize(labels, (rw, rh), interpolation=cv2.INTER_NEAREST)
     out = labels[r0 - h0:r1 - h0, c0 - w0:c1 - w0].copy()

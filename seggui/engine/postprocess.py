@@ -34,8 +34,10 @@ class Prediction:
 class Summariser:
     """Fills the output planes of one picture from logit strips, top to bottom."""
 
-    def __init__(self, hw: tuple[int, int], label_dtype: type, confidence: bool, entropy: bool) -> None:
+    def __init__(self, hw: tuple[int, int], label_dtype: type, confidence: bool, entropy: bool,
+                 floor: float | None = None) -> None:
         h, w = hw
+        self.floor = floor  # a best-class output under it makes the pixel class 0 (Deepness seg_thresh)
         self.labels: np.ndarray = np.zeros((h, w), label_dtype)
         self.confidence = np.zeros((h, w), np.float32) if confidence else None
         self.entropy = np.zeros((h, w), np.float32) if entropy else None
@@ -51,6 +53,8 @@ class Summariser:
             better = logits[c] > top  # strict: ties keep the lower id, like argmax
             lab[better] = c
             np.maximum(top, logits[c], out=top)
+        if self.floor is not None:
+            lab[top < self.floor] = 0
         if self.confidence is None and self.entropy is None:
             return
         total = np.zeros_like(top)

@@ -20,6 +20,7 @@ import numpy as np
 
 from seggui.core.errors import BadInputError
 from seggui.engine.card import ModelCard, resolve_model
+from seggui.engine.deepness import median_labels, postprocessing
 from seggui.engine.postprocess import Prediction, Summariser, summarise_resized
 from seggui.engine.preprocess import PreparedImage, prepare
 from seggui.engine.tiling import run_tiled
@@ -50,6 +51,7 @@ class Predictor:
         self.runner = runner
         self.batch_size = max(1, int(batch_size))
         self.label_dtype = card.classes.mask_dtype
+        self.score_floor, self.median_side = postprocessing(card)  # Deepness seg_thresh, seg_small_segment
 
     # ------------------------------------------------------------ reporting
     @property
@@ -92,9 +94,15 @@ class Predictor:
 
     def _summarise(self, prep: PreparedImage, logits: np.ndarray, confidence: bool,
                    entropy: bool) -> Prediction:
-        out = Summariser(prep.orig_hw, self.label_dtype, confidence, entropy)
+        out = Summariser(prep.orig_hw, self.label_dtype, confidence, entropy, self.score_floor)
         summarise_resized(logits, out, prep.orig_hw)
-        return out.result()
+        return self._finish(out.result())
+
+    def _finish(self, pred: Prediction) -> Prediction:
+        """The card's small-segment filter (Deepness seg_small_segment), when it has one."""
+        if self.median_side > 1:
+            pred.labels = median_labels(pred.labels, self.median_side)
+        return pred
 
     def _tiled_logits(self, prep: PreparedImage) -> np.ndarray:
         wh, ww = prep.work_hw
@@ -110,10 +118,10 @@ class Predictor:
     def _infer_tiled(self, prep: PreparedImage, confidence: bool, entropy: bool) -> Prediction:
         if prep.work_hw != prep.orig_hw:  # resized: logits at the work size are bounded by the card
             return self._summarise(prep, self._tiled_logits(prep), confidence, entropy)
-        out = Summariser(prep.orig_hw, self.label_dtype, confidence, entropy)
+        out = Summariser(prep.orig_hw, self.label_dtype, confidence, entropy, self.score_floor)
         run_tiled(prep.work, self.card.input, self.card.num_classes, self._run, out.add,  # type: ignore[arg-type]
                   self.batch_size)
-        return out.result()
+        return self._finish(out.result())
 
     def infer(self, prepared: Sequence[PreparedImage], confidence: bool = True,
               entropy: bool = False) -> list[Prediction]:
