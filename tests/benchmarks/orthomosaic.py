@@ -14,6 +14,13 @@
    share of equal pixels (goal >= 99.5%).
 4. `seggui vectorize` of the big mask: seconds, and polygon vs raster area.
 
+`--vectorize-only` skips 1-3: it writes a `big`-px mask GeoTIFF directly (a
+rendered scene's true mask repeated, tiled 512 px, deflate) and runs
+`seggui vectorize` on it in a child: seconds, peak RSS, polygons, area
+agreement. `--old-tree DIR` runs the same command from another checkout
+(e.g. a `git worktree` of an older commit) on the same file, for a
+comparison in one run.
+
 Prints ONE JSON line. The figures depend on the machine's load: run `uptime`
 beside it.
 """
@@ -57,17 +64,84 @@ def write_big(path: Path, side: int, seed: int = 3, tile: int = 2048) -> None:
                 ds.write(img[:, :h, :w], window=Window(q, r, w, h))
 
 
-def run_child(args: list[str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS MB, stderr tail) of `python -m seggui ARGS` in a child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "seggui", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=REPO)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    secs = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"seggui {' '.join(args)} failed:\n{err[-2000:]}")
-    return secs, usage.ru_maxrss / 1024.0, err[-300:]
+def write_big_mask(path: Path, side: int, seed: int = 3, tile: int = 2048) -> None:
+    """A `side` x `side` UTM mask GeoTIFF (class table in its tags): a scene's true mask repeated."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from seggui.core.classes import load_classes
+    from seggui.core.synth import render_scene
+    from seggui.core.synth.geotiff import grid
+
+    mask = render_scene(seed, (min(tile, side), min(tile, side)), 0.15).mask
+    a, b, c, d, e, f = grid("EPSG:32633", 0.15)
+    profile = {"driver": "GTiff", "height": side, "width": side, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:32633", "transform": rasterio.Affine(a, b, c, d, e, f), "tiled": True,
+               "blockxsize": 512, "blockysize": 512, "compress": "deflate", "nodata": 255,
+               "BIGTIFF": "IF_SAFER"}
+    t = mask.shape[0]
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.update_tags(1, classes=json.dumps(load_classes("aerial-parking-6").to_dict()))
+        for r in range(0, side, t):
+            for q in range(0, side, t):
+                h, w = min(t, side - r), min(t, side - q)
+                ds.write(mask[None, :h, :w], window=Window(q, r, w, h))
+
+
+# The child writes its own peak RSS (VmHWM of its address space) when it ends. `ru_maxrss` from
+# wait4 is not used: Linux carries the parent's high-water mark across fork/vfork + exec into it.
+_WRAP = """
+import os, runpy, sys
+try:
+    sys.argv = ["seggui", *sys.argv[1:]]
+    runpy.run_module("seggui", run_name="__main__")
+finally:
+    hwm = [x for x in open("/proc/self/status").read().splitlines() if x.startswith("VmHWM")]
+    open(os.environ["SEGGUI_BENCH_HWM"], "w").write(hwm[0].split()[1] if hwm else "nan")
+"""
+
+
+def run_child(args: list[str], tree: Path = REPO) -> tuple[float, float, str, str]:
+    """(seconds, peak RSS MB, stdout, stderr tail) of `python -m seggui ARGS` run from `tree`.
+
+    Output goes to files, not pipes, so the child never blocks on a full pipe.
+    """
+    with tempfile.TemporaryDirectory(prefix="seggui-child-") as tmp:
+        hwm = Path(tmp) / "hwm"
+        env = {**os.environ, "PYTHONPATH": str(tree), "SEGGUI_BENCH_HWM": str(hwm)}
+        with open(Path(tmp) / "out", "w+b") as out_f, open(Path(tmp) / "err", "w+b") as err_f:
+            t0 = time.perf_counter()
+            code = subprocess.call([sys.executable, "-c", _WRAP, *args], stdout=out_f, stderr=err_f,
+                                   cwd=tree, env=env)
+            secs = time.perf_counter() - t0
+            out_f.seek(0)
+            err_f.seek(0)
+            out, err = out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace")
+        if code != 0:
+            raise SystemExit(f"seggui {' '.join(args)} failed:\n{err[-2000:]}")
+        rss_mb = float(hwm.read_text()) / 1024.0 if hwm.is_file() else float("nan")
+    return secs, rss_mb, out, err[-300:]
+
+
+def vectorize_only(side: int, old_tree: Path | None) -> dict[str, object]:
+    """`seggui vectorize` of a `side`-px mask GeoTIFF (this checkout, and `old_tree` when given)."""
+    out: dict[str, object] = {"benchmark": "orthomosaic-vectorize", "side": side,
+                              "megapixels": round(side * side / 1e6, 1), "load_before": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="seggui-vec-") as tmp:
+        mask = Path(tmp) / "mask.tif"
+        write_big_mask(mask, side)
+        for name, tree in (("new", REPO), ("old", old_tree)):
+            if tree is None:
+                continue
+            gpkg = Path(tmp) / f"{name}.gpkg"
+            secs, rss, text, _ = run_child(["vectorize", str(mask), "--out", str(gpkg), "--class", "parking"],
+                                           Path(tree))
+            summ = json.loads(text)
+            out[name] = {"tree": str(tree), "seconds": round(secs, 2), "peak_rss_mb": round(rss, 1),
+                         "polygons": summ["polygons"],
+                         "area_ratio_polygons_vs_raster": summ["classes"]["parking"]["ratio"]}
+    out["load_after"] = os.getloadavg()[0]
+    return out
 
 
 def main() -> None:
@@ -78,7 +152,12 @@ def main() -> None:
     ap.add_argument("--model", default="parking-demo")
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--vectorize-only", action="store_true", help="only part 4, on a written mask")
+    ap.add_argument("--old-tree", type=Path, help="another checkout to run vectorize from, for comparison")
     a = ap.parse_args()
+    if a.vectorize_only:
+        print(json.dumps(vectorize_only(a.big, a.old_tree)))
+        return
     extra = ["--backend", "onnx", "--device", "cpu"] + (["--int8"] if a.int8 else []) + \
         (["--threads", str(a.threads)] if a.threads else [])
     out: dict[str, object] = {"benchmark": "orthomosaic", "model": a.model, "int8": a.int8,
@@ -89,7 +168,8 @@ def main() -> None:
         for name, side in (("small", a.small), ("big", a.big)):
             src = d / f"{name}.tif"
             write_big(src, side)
-            secs, rss, _ = run_child(["infer", str(src), "--model", a.model, "--out", str(d / name), *extra])
+            secs, rss, _, _ = run_child(["infer", str(src), "--model", a.model, "--out", str(d / name),
+                                         *extra])
             mpx = side * side / 1e6
             runs[name] = {"side": side, "megapixels": round(mpx, 2), "seconds": round(secs, 2),
                           "s_per_mpx": round(secs / mpx, 4), "peak_rss_mb": round(rss, 1)}

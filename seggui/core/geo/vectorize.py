@@ -42,7 +42,14 @@ from seggui.core.geo.regions import Strip, array_strips, trace_regions
 from seggui.core.gsd import Gsd
 
 FORMATS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON"}
-STRIP_ROWS = 2048  # rows per strip of a mask GeoTIFF: 40 MB of a 20,000 px wide uint8 mask
+# Pixels per strip: tracing a strip costs about 13 bytes a pixel at its peak (the strip, its masks,
+# GDAL's polygonize), so 8 Mpx (400 rows of a 20,000 px wide mask) hold that near 100 MB.
+STRIP_PIXELS = 8_000_000
+
+
+def strip_rows(width: int) -> int:
+    """Rows per strip for a mask `width` pixels wide (64 to 4096)."""
+    return max(64, min(4096, STRIP_PIXELS // max(1, width)))
 LOCAL_GRID = "no CRS (local grid in metres from the GSD)"
 
 
@@ -198,21 +205,22 @@ def mask_polygons(labels: np.ndarray, info: GeoInfo | Grid, table: ClassTable, *
     if labels.shape != (grid.height, grid.width):
         raise BadInputError(grid.path, f"the mask is {labels.shape[1]}x{labels.shape[0]} but its grid is "
                                        f"{grid.width}x{grid.height}")
-    return polygons_on_grid(array_strips(labels, STRIP_ROWS), grid, table, classes=classes,
+    return polygons_on_grid(array_strips(labels, strip_rows(grid.width)), grid, table, classes=classes,
                             min_area_m2=min_area_m2, simplify_m=simplify_m, nodata=nodata)
 
 
 def raster_polygons(path: str | Path, table: ClassTable, *, classes: list[str] | None = None,
-                    min_area_m2: float = 0.0, simplify_m: float = 0.0, rows: int = STRIP_ROWS,
+                    min_area_m2: float = 0.0, simplify_m: float = 0.0, rows: int | None = None,
                     info: GeoInfo | None = None) -> Polygons:
     """Polygons of a mask GeoTIFF read `rows` rows at a time (`info`: the grid to place them on)."""
     with GeoRaster(path, bands=(1,)) as ras:
         grid = Grid.from_info(info or ras.info)
         nodata = 255 if ras.info.dtype == "uint8" else 65535
+        step = rows or strip_rows(ras.info.width)
 
         def strips() -> Iterable[Strip]:
-            for r0 in range(0, ras.info.height, rows):
-                yield r0, ras.read_raw((r0, min(r0 + rows, ras.info.height), 0, ras.info.width))[0]
+            for r0 in range(0, ras.info.height, step):
+                yield r0, ras.read_raw((r0, min(r0 + step, ras.info.height), 0, ras.info.width))[0]
 
         with require("rasterio").Env(GDAL_CACHEMAX=16):
             return polygons_on_grid(strips(), grid, table, classes=classes, min_area_m2=min_area_m2,
