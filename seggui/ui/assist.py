@@ -20,13 +20,12 @@ README for the clicks each needed.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from seggui.core.editing import warp_labels
+from seggui.ui.pixel_classifier_tool import PixelClassifierTool
 from seggui.ui.refine_preview import RefinePreview
 from seggui.ui.uncertainty_rank import UncertaintyRanker
 
@@ -37,16 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
 class AssistController(QObject):
     """Refine clicks of the picture being edited; propagation; the uncertainty ranking."""
 
-    classified = Signal(str, object, object)  # frame id, labels or None, error text (from the worker)
-
     def __init__(self, ctrl: EditController) -> None:
         super().__init__(ctrl)
         self.ctrl = ctrl
         self.session = ctrl.session
         self.refiner = RefinePreview(ctrl)  # the refine tool's clicks and its cuts on a worker thread
         self.ranker = UncertaintyRanker(self.session, self)  # scores for U and the sorted picture list
-        self.classified.connect(self._apply_classified)
-        self.classifying: str | None = None
+        self.pixels = PixelClassifierTool(ctrl)  # the live pixel classifier: this picture, then the others
 
     # ---------------------------------------------------------- propagation
     def propagate_previous(self) -> None:
@@ -85,49 +81,8 @@ class AssistController(QObject):
 
     # ------------------------------------------------------ pixel classifier
     def classify_rest(self) -> None:
-        """Label the unlabelled pixels by a random forest trained on the labelled ones (worker thread).
-
-        Meant for a class no model knows: start from a blank mask, paint a
-        few strokes of two or more classes, run this; strokes painted while
-        it works stay (only still-unlabelled pixels are filled), one undo step.
-        """
-        s = self.session
-        editor = self.ctrl.ensure_editor()
-        unl = self.ctrl.unlabelled_value()
-        image = s.image()
-        if editor is None or unl is None or image is None or s.current is None:
-            return
-        if self.classifying is not None:
-            s.log.info(f"the pixel classifier is still working on {self.classifying}")
-            return
-        labels, fid = editor.labels.copy(), s.current
-        self.classifying = fid
-        s.log.info(f"{fid}: training the pixel classifier on {int((labels != unl).sum()):,} painted pixels…")
-
-        def work() -> None:
-            from seggui.core.editing.pixel_classifier import classify_rest
-
-            try:
-                self.classified.emit(fid, classify_rest(image, labels, unl), "")
-            except (ValueError, RuntimeError) as exc:
-                self.classified.emit(fid, None, str(exc))
-
-        threading.Thread(target=work, name="pixel-classifier", daemon=True).start()
-
-    def _apply_classified(self, fid: str, labels: object, error: str) -> None:
-        self.classifying = None
-        s = self.session
-        if not isinstance(labels, np.ndarray):
-            s.log.warning(f"{fid}: no classification ({error})")
-            return
-        editor = self.ctrl.editor
-        if editor is None or s.editor_frame != fid:
-            s.log.warning(f"{fid}: the classification came back after you left the picture; "
-                          "run it again there")
-            return
-        unl = self.ctrl.unlabelled_value()
-        self.ctrl._changed(editor.replace(labels, only_over=None if unl is None else {unl}))
-        s.log.info(f"{fid}: unlabelled pixels filled by the pixel classifier (Ctrl+Z takes them back)")
+        """Edit ▸ Classify unlabelled pixels from my strokes: `seggui.ui.pixel_classifier_tool`."""
+        self.pixels.classify_rest()
 
     # -------------------------------------------------------- uncertainty
     def next_uncertain(self) -> None:

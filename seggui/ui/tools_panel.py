@@ -79,6 +79,17 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
     a["classify"] = _act(win, "Classify unlabelled pi&xels from my strokes", ctrl.assist.classify_rest,
                          ("Ctrl+Shift+C",), "A pixel classifier (random forest) learns the painted classes "
                          "and fills every unlabelled pixel (undoable)")
+    runner = getattr(win, "runner", None)  # the window's job runner: progress and cancel in the job panel
+    a["classify_unpredicted"] = _act(
+        win, "Pixel classifier on pictures &without a prediction",
+        lambda: ctrl.assist.pixels.apply_to_others(runner, only_unpredicted=True), (),
+        "Run the pixel classifier trained on your strokes on every picture with no prediction yet: its "
+        "masks are written as predictions to correct and review (a background job)")
+    a["classify_all"] = _act(
+        win, "Pixel classifier on all &other pictures",
+        lambda: ctrl.assist.pixels.apply_to_others(runner, only_unpredicted=False), (),
+        "Run the pixel classifier trained on your strokes on every other picture; its masks replace their "
+        "predictions (corrections stay) (a background job)")
     a["uncertain"] = _act(win, "Most &uncertain picture", ctrl.assist.next_uncertain, ("U",),
                           "Go to the uncorrected prediction the model was least sure of "
                           "(U again: the next one)")
@@ -96,6 +107,7 @@ def fill_edit_menu(menu: QMenu, a: dict[str, QAction]) -> None:
     menu.addActions([a["smaller"], a["larger"]])
     menu.addSeparator()
     menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"], a["classify"]])
+    menu.addActions([a["classify_unpredicted"], a["classify_all"]])
     menu.addSeparator()
     menu.addActions([a["reviewed"], a["save"]])
 

@@ -235,7 +235,7 @@ def test_pixel_classifier_fills_unlabelled_pixels_from_strokes(qtbot, window, ca
     window.classes.select_class(ROAD)
     canvas.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | SHIFT)
-    qtbot.waitUntil(lambda: ctrl.assist.classifying is None, timeout=20000)
+    qtbot.waitUntil(lambda: ctrl.assist.pixels.classifying is None, timeout=20000)
     assert any("only class" in t or "nothing" in t for t in errors(window))  # no scribbles of two classes
     sky_y, road_y = (int(np.median(np.nonzero(gt == c)[0])) for c in (0, ROAD))
     sky_x, road_x = (int(np.median(np.nonzero(gt[y] == c)[0])) for y, c in ((sky_y, 0), (road_y, ROAD)))
@@ -245,7 +245,7 @@ def test_pixel_classifier_fills_unlabelled_pixels_from_strokes(qtbot, window, ca
     painted = s.mask("current").copy()
     assert (painted == U).mean() > 0.95
     window.actions_by_name["classify"].trigger()
-    qtbot.waitUntil(lambda: ctrl.assist.classifying is None, timeout=30000)
+    qtbot.waitUntil(lambda: ctrl.assist.pixels.classifying is None, timeout=30000)
     filled = s.mask("current")
     assert not (filled == U).any()
     assert (filled[painted != U] == painted[painted != U]).all()

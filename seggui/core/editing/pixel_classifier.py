@@ -89,6 +89,23 @@ class PixelClassifier:
         return out.reshape(h, w)
 
 
+    def predict_confidence(self, features: np.ndarray,
+                           dtype: Any = np.uint8) -> tuple[np.ndarray, np.ndarray]:
+        """(labels (H, W), the forest's vote share for them (H, W) float32 in 0..1): a prediction and its
+        confidence, as a model's softmax gives them, so uncertainty ranking works on its output too."""
+        h, w, f = features.shape
+        labels, conf = np.empty(h * w, dtype), np.empty(h * w, np.float32)
+        flat = features.reshape(-1, f)
+        ids = np.asarray(self.forest.classes_)
+        step = 1 << 17
+        for i in range(0, h * w, step):
+            proba = self.forest.predict_proba(flat[i:i + step])
+            best = proba.argmax(axis=1)
+            labels[i:i + step] = ids[best]
+            conf[i:i + step] = proba[np.arange(best.size), best]
+        return labels.reshape(h, w), conf.reshape(h, w)
+
+
 def classify_rest(image: np.ndarray, labels: np.ndarray, unlabelled: int) -> np.ndarray:
     """`labels` with every unlabelled pixel set by a classifier trained on the labelled ones."""
     feats = pixel_features(image)
