@@ -29,6 +29,7 @@ from seggui.ui.job_panel import JobPanel
 from seggui.ui.messages import MessageLog, MessagesWidget
 from seggui.ui.metrics_panel import MetricsPanel
 from seggui.ui.model_picker import ModelPicker
+from seggui.ui.ortho_run import run_model as run_ortho
 from seggui.ui.ortho_view import OrthoView
 from seggui.ui.recent import RecentFiles
 from seggui.ui.retrain_panel import RetrainPanel
@@ -260,7 +261,8 @@ class MainWindow(QMainWindow):
     def run_model(self, scope: str) -> bool:
         self.editing.finish()  # the stroke being painted reaches the disk before the run reads masks
         try:
-            return self.inference.run(scope)
+            done = run_ortho(self.ortho, scope, self.inference)  # an orthomosaic: by blocks (ui.ortho_run)
+            return done if done is not None else self.inference.run(scope)
         except SegguiError as exc:
             self.log.report(exc)
             return False

@@ -100,8 +100,9 @@ class OrthoFiles:
         return self.root / "ortho" / self.stem / f"r{win[0]}c{win[2]}.png"
 
 
-def region_at(x: float, y: float, height: int, width: int, side: int = REGION) -> Window | None:
-    """The cell (r0, r1, c0, c1) holding source pixel (x, y), or None off the extent."""
+def region_at(x: float, y: float, height: int, width: int, side: int | None = None) -> Window | None:
+    """The cell (r0, r1, c0, c1) holding source pixel (x, y), or None off the extent (`side`: REGION)."""
+    side = side or REGION
     col, row = int(x // 1), int(y // 1)
     if not (0 <= row < height and 0 <= col < width):
         return None
@@ -113,8 +114,10 @@ def region_id(stem: str, win: Window) -> str:
     return f"{stem}@r{win[0]}c{win[2]}"
 
 
-def parse_region_id(frame_id: str, height: int, width: int, side: int = REGION) -> tuple[str, Window] | None:
-    """(orthomosaic stem, window) of a region frame id, or None when it is not one."""
+def parse_region_id(frame_id: str, height: int, width: int,
+                    side: int | None = None) -> tuple[str, Window] | None:
+    """(orthomosaic stem, window) of a region frame id, or None when it is not one (`side`: REGION)."""
+    side = side or REGION
     m = _REGION_ID.match(frame_id)
     if m is None:
         return None
@@ -188,7 +191,9 @@ def make_region(ws: Workspace, source: Path, win: Window, bands: tuple[int, ...]
     if not picture.is_file():
         with GeoRaster(source, bands) as ras:
             rgb = ras.read_rgb(win)
+            info = ras.info
         picture.parent.mkdir(parents=True, exist_ok=True)
+        write_world_file(picture, info, win)
         write_image(picture, rgb)
     labels, corrected = mask_window(files, win)
     with ws.batch():
@@ -201,6 +206,21 @@ def make_region(ws: Workspace, source: Path, win: Window, bands: tuple[int, ...]
                 ws.write_mask(fid, MaskKind.CORRECTED, labels_for_editing(labels, ws.classes), save=False)
         ws.save()
     return fid
+
+
+def write_world_file(picture: Path, info: GeoInfo, win: Window) -> None:
+    """A world file (and .prj) beside a region's picture, so its areas are in m² like the source's.
+
+    Only for a projected CRS: a geographic one has no single pixel size (the
+    region's figures are then in pixels, or the workspace GSD).
+    """
+    if info.crs_wkt is None or not require("pyproj").CRS.from_wkt(info.crs_wkt).is_projected:
+        return
+    a, b, c, d, e, f = info.transform
+    r0, c0 = win[0] + 0.5, win[2] + 0.5  # a world file names the centre of the top-left pixel
+    lines = [a, d, b, e, c + a * c0 + b * r0, f + d * c0 + e * r0]
+    picture.with_suffix(".pgw").write_text("\n".join(repr(float(v)) for v in lines) + "\n", encoding="utf-8")
+    picture.with_suffix(".prj").write_text(info.crs_wkt, encoding="utf-8")
 
 
 def correction_profile(info: GeoInfo, table: ClassTable) -> dict[str, object]:
@@ -279,3 +299,27 @@ def frame_picture(root: Path, path: Path) -> np.ndarray:
         return read_image(path)
     with TileReader(ensure_overviews(root, path)) as reader:
         return reader.picture()
+
+
+def refresh_regions(ws: Workspace, source: Path) -> list[str]:
+    """After a run over the orthomosaic, give its region frames the new prediction's windows.
+
+    Their corrections stay (they are the analyst's); returns the frames updated.
+    """
+    files = OrthoFiles(ws.root, source)
+    if not files.predicted.is_file():
+        return []
+    with GeoRaster(source) as ras:
+        h, w = ras.info.height, ras.info.width
+    done = []
+    with ws.batch():
+        for fid in list(ws.frames):
+            parsed = parse_region_id(fid, h, w)
+            if parsed is None or parsed[0] != files.stem:
+                continue
+            labels = read_window(files.predicted, parsed[1])
+            if labels is not None:
+                ws.write_mask(fid, MaskKind.PREDICTED, labels_for_editing(labels, ws.classes), save=False)
+                done.append(fid)
+        ws.save()
+    return done
