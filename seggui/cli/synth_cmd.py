@@ -21,6 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="picture size: H W, or WxH (default 512 512)")
     p.add_argument("--gsd", type=float, default=0.15, help="metres per pixel (default 0.15)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
+    p.add_argument("--style", choices=("default", "varied"), default="default",
+                   help="default: the generator's one look; varied: domain randomisation (pavement, "
+                        "markings, cars, shade, light, camera drawn widely) for models meant for real "
+                        "pictures")
+    p.add_argument("--gsd-range", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+                   help="draw each scene's GSD log-uniformly in [LO, HI] m/px (e.g. 0.05 0.3) "
+                        "instead of --gsd")
     p.add_argument("--drive-frames", type=int, default=0,
                    help="also write drive.mp4 with this many frames and their masks (default 0: none)")
     p.add_argument("--fps", type=float, default=10.0, help="drive video frame rate (default 10)")
@@ -49,13 +56,17 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(None, "--count and --drive-frames must not be negative")
     size = parse_size(args.size)
     job = write_scenes(args.out, args.count, size, args.gsd, args.seed, args.drive_frames, args.fps,
-                       args.speed)
+                       args.speed, style=args.style,
+                       gsd_range=tuple(args.gsd_range) if args.gsd_range else None)
     index = run_with_progress(job, "synth", quiet=args.quiet)
     for s in index["scenes"]:
         print(f"{s['name']}  seed {s['seed']:6d}  parking {s['parking_area_m2']:9.2f} m²"
-              f"  ({100 * s['parking_pixels'] / (size[0] * size[1]):.1f} % of the picture)")
+              f"  ({100 * s['parking_pixels'] / (size[0] * size[1]):.1f} % of the picture)"
+              + (f"  {s['gsd_m']:.3f} m/px" if args.gsd_range else ""))
     drive = index.get("drive")
     if drive:
         print(f"drive.mp4  {drive['frames']} frames  mean parking {drive['mean_parking_area_m2']:.2f} m²")
-    print(f"wrote {len(index['scenes'])} scenes at {args.gsd} m/px to {args.out} (index: scenes.json)")
+    at = f"{args.gsd_range[0]}-{args.gsd_range[1]}" if args.gsd_range else f"{args.gsd}"
+    print(f"wrote {len(index['scenes'])} scenes ({args.style} style) at {at} m/px to {args.out} "
+          "(index: scenes.json)")
     return 0

@@ -8,8 +8,9 @@ Layout of the folder::
     drive.mp4, drive/masks/, drive/parking2/         the optional drive and its per-frame masks
     scenes.json                                      seeds, GSD, exact parking areas, class shares
 
-Scene i uses seed `seed + i`; the drive uses `seed + count`, so one command
-line always writes the same files.
+Scene i uses seed `seed + i` (and, with a GSD range, a GSD drawn from that
+seed); the drive uses `seed + count`, so one command line always writes the
+same files.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from seggui.core.masks import write_mask
 from seggui.core.synth.drive import render_drive, write_drive_video
 from seggui.core.synth.labels import PARKING_2_NAME, TABLE_NAME, to_parking_2
 from seggui.core.synth.scene import DEFAULT_GSD, DEFAULT_SIZE, check_size, render_scene
+from seggui.core.synth.varied import check_style, draw_gsd
 
 
 def world_file_text(gsd: float, height: int) -> str:
@@ -38,10 +40,19 @@ def world_file_text(gsd: float, height: int) -> str:
 
 def write_scenes(out: str | Path, count: int = 12, size: tuple[int, int] = DEFAULT_SIZE,
                  gsd: float = DEFAULT_GSD, seed: int = 0, drive_frames: int = 0, fps: float = 10.0,
-                 speed_px: float = 8.0, token: CancelToken | None = None) -> Job[dict[str, Any]]:
-    """Generate `count` scenes (and a drive of `drive_frames` frames) into `out`; return the index."""
+                 speed_px: float = 8.0, token: CancelToken | None = None, style: str = "default",
+                 gsd_range: tuple[float, float] | None = None) -> Job[dict[str, Any]]:
+    """Generate `count` scenes (and a drive of `drive_frames` frames) into `out`; return the index.
+
+    `style` "varied" randomises the scenes for training models meant for real
+    pictures (the drive keeps the default look); `gsd_range` (lo, hi) draws each
+    scene's GSD log-uniformly from its seed instead of using `gsd`.
+    """
     out = Path(out)
     h, w = check_size(size, gsd)
+    check_style(style)
+    if gsd_range is not None:
+        draw_gsd(seed, *gsd_range)  # checks the range before any file is written
     total = count + drive_frames
     index: dict[str, Any] = {
         "generator": "seggui.core.synth",
@@ -49,16 +60,19 @@ def write_scenes(out: str | Path, count: int = 12, size: tuple[int, int] = DEFAU
         "parking_classes": PARKING_2_NAME,
         "labelling": "parking-2 parking = lot surface, its markings and entrance, plus the cars "
                      "standing on it (vehicle regions touching parking and not road)",
+        "style": style,
+        **({"gsd_range": [float(v) for v in gsd_range]} if gsd_range is not None else {}),
         "scenes": [],
     }
     for i in range(count):
         if token is not None:
             token.raise_if_cancelled()
         name = f"scene_{i:04d}"
-        scene = render_scene(seed + i, (h, w), gsd)
+        scene_gsd = gsd if gsd_range is None else draw_gsd(seed + i, *gsd_range)
+        scene = render_scene(seed + i, (h, w), scene_gsd, style)
         p2 = to_parking_2(scene.mask)
         write_image(out / "images" / f"{name}.png", scene.image)
-        atomic_write_text(out / "images" / f"{name}.pgw", world_file_text(gsd, h))
+        atomic_write_text(out / "images" / f"{name}.pgw", world_file_text(scene_gsd, h))
         write_mask(out / "masks" / f"{name}.png", scene.mask)
         write_mask(out / "parking2" / f"{name}.png", p2)
         index["scenes"].append({

@@ -17,6 +17,8 @@ import numpy as np
 from seggui.core.synth.labels import BUILDING, VEGETATION, VEHICLE
 from seggui.core.synth.layout import Building, Car, Layout, Line, Tree
 from seggui.core.synth.texture import MAT, smooth_noise, texture_gain
+from seggui.core.synth.varied import finish as varied_finish
+from seggui.core.synth.varied import vary_texture
 
 _SHIFT = 3  # sub-pixel bits for cv2 drawing
 
@@ -213,26 +215,34 @@ def _tall_things(cv: Canvas, lay: Layout, rng: np.random.Generator, dark: float)
 
 
 def paint(lay: Layout, h: int, w: int, gsd: float, rng: np.random.Generator,
-          finish: bool = True) -> tuple[np.ndarray, np.ndarray]:
+          finish: bool = True, style: str = "default") -> tuple[np.ndarray, np.ndarray]:
     """Paint `lay` at `gsd` metres per pixel: an (h, w, 3) uint8 RGB picture and its (h, w) mask.
 
     `finish=False` skips the sensor stage (blur, noise, JPEG) so a drive can add
-    its own per-frame noise to crops of one big picture.
+    its own per-frame noise to crops of one big picture. `style="varied"` draws
+    shadows, texture strength, light and camera from wider ranges (`varied.py`).
     """
+    varied = style == "varied"
     cv = Canvas(h, w, gsd)
     _ground(cv, lay, rng)
     for a in lay.areas:
         cv.fill(a.pts, a.color, a.material, a.cls)
     _paint_lines(cv, lay, rng)
-    dark = float(rng.uniform(0.42, 0.62))
+    dark = float(rng.uniform(0.3, 0.75) if varied else rng.uniform(0.42, 0.62))
     shade = _cars(cv, lay, rng, dark)
     shade *= _tall_things(cv, lay, rng, dark)
-    img = cv.color * texture_gain(rng, cv.material, gsd)[..., None]
+    gain = texture_gain(rng, cv.material, gsd)
+    if varied:
+        gain = vary_texture(gain, cv.material, gsd, rng)
+    img = cv.color * gain[..., None]
     tint = np.array([1.0, 1.0, 0.82], np.float32)  # shadows are lit by the blue sky
     img *= 1.0 - (1.0 - shade)[..., None] * tint
-    img = _lighting(img, rng)
-    if finish:
-        img = sensor(img, rng)
+    if varied:
+        img = varied_finish(img, rng, sensor_stage=finish)
+    else:
+        img = _lighting(img, rng)
+        if finish:
+            img = sensor(img, rng)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8), cv.mask
 
 

@@ -18,6 +18,7 @@ from seggui.core.synth.labels import TABLE_NAME, parking_area_m2, to_parking_2
 from seggui.core.synth.layout import Layout
 from seggui.core.synth.plan import plan_layout
 from seggui.core.synth.render import paint
+from seggui.core.synth.varied import check_style, choose_view, plan_extent, randomise_layout
 
 DEFAULT_GSD = 0.15
 DEFAULT_SIZE = (512, 512)
@@ -88,11 +89,26 @@ def describe(lay: Layout, mask: np.ndarray) -> dict[str, Any]:
     }
 
 
-def render_scene(seed: int, size: tuple[int, int] = DEFAULT_SIZE, gsd: float = DEFAULT_GSD) -> Scene:
-    """Generate the scene of `seed`: `size` = (height, width) pixels at `gsd` metres per pixel."""
+def render_scene(seed: int, size: tuple[int, int] = DEFAULT_SIZE, gsd: float = DEFAULT_GSD,
+                 style: str = "default") -> Scene:
+    """Generate the scene of `seed`: `size` = (height, width) pixels at `gsd` metres per pixel.
+
+    `style` "default" is the generator's one look (its pixels never change for a
+    seed); "varied" randomises the same kind of plan widely for training models
+    that must work on real pictures (`seggui.core.synth.varied`), from streams
+    of its own, so a seed's varied scene is not its default scene re-coloured.
+    """
     h, w = check_size(size, gsd)
-    layout_rng, paint_rng = streams(seed, 2)
-    lay = plan_layout(layout_rng, w * gsd, h * gsd)
-    image, mask = paint(lay, h, w, gsd, paint_rng)
+    if check_style(style) == "default":
+        layout_rng, paint_rng = streams(seed, 2)
+        lay = plan_layout(layout_rng, w * gsd, h * gsd)
+    else:
+        layout_rng, paint_rng, vary_rng = streams(seed, 3, key=1)
+        lay = plan_layout(layout_rng, *plan_extent(w * gsd, h * gsd))
+        randomise_layout(lay, vary_rng)
+        choose_view(lay, vary_rng, w * gsd, h * gsd)
+    image, mask = paint(lay, h, w, gsd, paint_rng, style=style)
     meta = describe(lay, mask)
+    if style != "default":
+        meta["style"] = style
     return Scene(image, mask, float(gsd), int(seed), parking_area_m2(mask, gsd), meta)
