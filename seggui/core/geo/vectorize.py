@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,9 +271,11 @@ def write_polygons(polys: Polygons, out: str | Path, *, source: str = "", model:
     tmp = Path(tempfile.mkdtemp(prefix=".seggui-vec-", dir=out.parent))
     try:
         opts = {"RFC7946": "YES"} if driver == "GeoJSON" else None
-        raw.write(tmp / out.name, wkb, data, fields, driver=driver, geometry_type="MultiPolygon",
-                  crs=crs_out.to_wkt() if crs_out is not None else None, layer=out.stem,
-                  layer_options=opts, encoding="UTF-8" if driver == "ESRI Shapefile" else None)
+        with warnings.catch_warnings():  # pyogrio warns of a file without CRS: a local grid is one, by design
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            raw.write(tmp / out.name, wkb, data, fields, driver=driver, geometry_type="MultiPolygon",
+                      crs=crs_out.to_wkt() if crs_out is not None else None, layer=out.stem,
+                      layer_options=opts, encoding="UTF-8" if driver == "ESRI Shapefile" else None)
         for f in tmp.iterdir():
             os.replace(f, out.parent / f.name)
     finally:
