@@ -18,6 +18,10 @@ class FrameStatus(StrEnum):
     PREDICTED = "predicted"  # the model's mask, untouched
     CORRECTED = "corrected"  # edited by the analyst
     REVIEWED = "reviewed"  # checked and accepted for retraining
+    # labels carried from a neighbouring frame along the optical flow (corrected/ID.png), untouched
+    # since: shown, measured and reported like a correction, not trained on until reviewed or edited
+    # (an edit makes it corrected; seggui.core.editing.propagate_drive)
+    PROPAGATED = "propagated"
 
 
 @dataclass

@@ -53,7 +53,7 @@ def plan_switch(ws: Workspace, table: ClassTable) -> ClassSwitch | None:
     current = ws.class_map.model if ws.class_map is not None else ws.classes
     if same_classes(current, table) or same_classes(ws.classes, table):
         return None
-    corrected = ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED)
+    corrected = ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
     if corrected:
         raise BadInputError(ws.root, f"{len(corrected)} frames hold corrections in the {ws.classes.name} "
                             f"classes (first: {corrected[0]}); a model with {table.name} classes cannot take "

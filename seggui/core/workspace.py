@@ -368,7 +368,9 @@ class Workspace(WorkspaceState):
         """Write a mask atomically and move the frame's status along.
 
         A prediction never downgrades a corrected or reviewed frame; a
-        correction marks the frame corrected (a reviewed frame stays reviewed).
+        correction marks the frame corrected (a reviewed frame stays reviewed;
+        a propagated one the analyst edited becomes corrected, as an edited
+        frame of a track becomes a keyframe in CVAT).
         """
         self._record(frame_id)  # an unknown frame is refused before anything is written
         self.check_writable()
@@ -389,7 +391,7 @@ class Workspace(WorkspaceState):
             if rec.status == FrameStatus.NONE:
                 rec.status = FrameStatus.PREDICTED
         elif kind == MaskKind.CORRECTED:
-            if rec.status != FrameStatus.REVIEWED:
+            if rec.status != FrameStatus.REVIEWED:  # an edited propagated frame is the analyst's now
                 rec.status = FrameStatus.CORRECTED
         elif kind == MaskKind.GROUND_TRUTH:
             rec.has_gt = True

@@ -30,7 +30,7 @@ from seggui.core.workspace_schema import schema_problem
 
 ATOMIC_KEYS = frozenset({"format", "classes", "model", "gsd", "class_map"})
 _MISSING = object()
-_ANALYST_STATUSES = ("corrected", "reviewed")
+_ANALYST_STATUSES = ("corrected", "reviewed", "propagated")
 
 
 def snapshot(data: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from seggui.core.classes import ClassTable, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.frame_ids import frame_id_problem
 
-STATUSES = ("none", "predicted", "corrected", "reviewed")
+# "propagated" came later: files written before it hold the first four and still open
+STATUSES = ("none", "predicted", "corrected", "reviewed", "propagated")
 _TEXT_FIELDS = ("image", "source", "model", "pattern")
 _TEXT_SETTINGS = ("opened_from", "open_as", "name")
 # the window's Advanced retrain settings (seggui.ui.retrain_dialog): key -> (accepts, what it must be)

@@ -4,7 +4,7 @@ A workspace's state (frames and statuses, masks, the model in use, classes,
 GSD, settings) has one owner, the `Workspace` object: callers never assign
 its fields (`ws.settings[k] = v`, `ws.gsd = ...`, `rec.status = ...`), they
 call `set_setting`, `set_gsd`, `set_classes`, `set_model`, `set_status`,
-`write_mask`/`record_mask`/`write_prediction` or the `add_*` methods, which
+`write_mask`/`record_mask`/`write_prediction`/`write_propagated` or the `add_*` methods, which
 save seggui.json and tell subscribers what changed (`seggui.core.events`).
 
 `batch()` groups changes: seggui.json is written once when the outermost
@@ -52,6 +52,7 @@ class WorkspaceState:
         def write_mask(self, frame_id: str, kind: str, mask: np.ndarray, model: str | None = None,
                        save: bool = True) -> Path: ...
         def _record(self, frame_id: str) -> FrameRecord: ...
+        def check_writable(self) -> None: ...
 
     @property
     def events(self) -> WorkspaceEvents:
@@ -151,3 +152,22 @@ class WorkspaceState:
         if confidence is not None:
             write_mask_file(self.mask_path(frame_id, MaskKind.CONFIDENCE), confidence)
         return self.write_mask(frame_id, MaskKind.PREDICTED, labels, model=model, save=save)
+
+    def write_propagated(self, frame_id: str, labels: np.ndarray, save: bool = True) -> Path:
+        """Labels carried along the drive as the frame's correction, the frame marked "propagated".
+
+        The mask is the corrected kind (the views, areas, metrics and reports
+        see it as the frame's mask); the status keeps it out of retraining
+        until the analyst marks it reviewed. Callers decide whether an
+        analyst's frame may be replaced (`seggui.core.editing.propagate_drive`).
+        """
+        rec = self._record(frame_id)
+        self.check_writable()
+        path = write_mask_file(self.mask_path(frame_id, MaskKind.CORRECTED), labels)
+        moved, rec.status = rec.status != FrameStatus.PROPAGATED, FrameStatus.PROPAGATED
+        if save:
+            self.save()
+        self.events.mask(frame_id, MaskKind.CORRECTED)
+        if moved:
+            self.events.frames([frame_id])
+        return path
