@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import drive_export, drive_run, report_export, tools_panel
+from seggui.ui import drive_export, drive_run, polygon_export, report_export, tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -80,6 +80,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "export_overlay": _action(win, "Overlay &video of the drive…",
                                   lambda: drive_export.overlay_video_dialog(win), None,
                                   "Write the drive with its masks blended in (mp4)"),
+        "export_polygons": _action(win, "&Polygons (GeoPackage, Shapefile, GeoJSON)…",
+                                   lambda: polygon_export.polygon_dialog(win), None,
+                                   "Class regions of this picture or all as GIS polygons with their area"),
         "export_csv": _action(win, "Per-frame &area CSV of the drive…",
                               lambda: drive_export.area_csv_dialog(win), None,
                               "One row per frame: m² per class"),
@@ -118,7 +121,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["open"], a["open_folder"], a["open_pictures"], a["open_gt"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
-    m.addMenu("&Export").addActions([a["export_report"], a["export_overlay"], a["export_csv"]])
+    m.addMenu("&Export").addActions([a["export_report"], a["export_polygons"], a["export_overlay"],
+                                     a["export_csv"]])
     m.addAction(a["name_ws"])
     m.addSeparator()
     m.addAction(a["quit"])
