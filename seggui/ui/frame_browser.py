@@ -49,15 +49,18 @@ STATUS_COLORS = {
     FrameStatus.PREDICTED: (60, 130, 230),
     FrameStatus.CORRECTED: (235, 150, 30),
     FrameStatus.REVIEWED: (40, 170, 70),
+    FrameStatus.PROPAGATED: (150, 80, 200),  # violet: carried along the drive, not reviewed yet
 }
 STATUS_TEXT = {FrameStatus.NONE: "no mask", FrameStatus.PREDICTED: "predicted",
-               FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed"}
+               FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed",
+               FrameStatus.PROPAGATED: "propagated"}
 FILTERS = (
     ("all", "All pictures"),
     ("none", "No mask"),
     ("predicted", "Predicted"),
     ("corrected", "Corrected"),
     ("reviewed", "Reviewed"),
+    ("propagated", "Propagated (to review)"),
     ("gt", "With ground truth"),
     ("no_gt", "Without ground truth"),
 )

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import drive_export, drive_run, polygon_export, report_export, tools_panel
+from seggui.ui import drive_export, drive_run, polygon_export, propagate_drive, report_export, tools_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -102,6 +102,10 @@ def build(win: MainWindow) -> dict[str, QAction]:
                              "Which model class each ground-truth class counts as (metrics, areas, reports)"),
         "retrain": _action(win, "Re&train on corrections…", win.show_retrain, None,
                            "Fine-tune the model on corrected frames, compare, promote or roll back"),
+        "propagate": _action(win, "&Propagate labels along the drive…",
+                             lambda: propagate_drive.propagate_dialog(win), "Ctrl+Shift+P",
+                             "Carry this frame's correction to the next (or previous) frames along the "
+                             "motion; they are marked propagated until reviewed"),
         "cancel": _action(win, "&Cancel background job", win.runner.cancel, None,
                           "Stop the running job", sp.SP_MediaStop),
     }

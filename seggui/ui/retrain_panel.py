@@ -417,8 +417,10 @@ class RetrainPanel(QWidget):
         if self.stage is not None or self.result is not None or ws is None:
             return
         n = len(ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED))
-        self.status.setText(f"{n} corrected or reviewed frames: ready to retrain." if n
-                            else "Correct some masks, then retrain.")
+        waiting = len(ws.frames_with_status(FrameStatus.PROPAGATED))  # not trained on until reviewed
+        tail = f" {waiting} propagated frames are left out until reviewed." if waiting else ""
+        self.status.setText((f"{n} corrected or reviewed frames: ready to retrain." if n
+                             else "Correct some masks, then retrain.") + tail)
 
     def _refuse(self, text: str, how: str = "refused") -> bool:
         self.log.error(text)

@@ -10,7 +10,8 @@ switches a "picture only" view to the prediction, so the overlay shows.
 
 The strip under the slider gives each frame its status colour (the frame
 browser's colours: grey none, blue predicted, orange corrected, green
-reviewed) and a dark tick underneath where the frame has ground truth.
+reviewed, violet propagated and not yet reviewed) and a dark tick
+underneath where the frame has ground truth.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from seggui.core.workspace import FrameStatus
 from seggui.ui.frame_browser import STATUS_COLORS
 from seggui.ui.session import Session
 
-STATUS_ORDER = (FrameStatus.NONE, FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED)
+STATUS_ORDER = (FrameStatus.NONE, FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED,
+                FrameStatus.PROPAGATED)
 GT_COLOR = (30, 30, 30)
 MARK_COLOR = (200, 30, 120)
 
@@ -58,8 +60,8 @@ class StatusStrip(QWidget):
         self.gt = np.zeros(0, bool)
         self.marked: tuple[int, int] | None = None  # the frame range marked with I / O, inclusive
         self.setFixedHeight(10)
-        self.setToolTip("Frame status: grey no mask, blue predicted, orange corrected, green reviewed; "
-                        "a dark tick below: ground truth")
+        self.setToolTip("Frame status: grey no mask, blue predicted, orange corrected, green reviewed, "
+                        "violet propagated (not reviewed yet); a dark tick below: ground truth")
 
     def set_codes(self, codes: np.ndarray, gt: np.ndarray) -> None:
         self.codes, self.gt = codes, gt

@@ -2,7 +2,8 @@
 
 Shortcuts are those users know from napari, CVAT and labelme: B brush, E
 eraser, F fill, P polygon, L picker, R refine, S superpixel brush, U most uncertain picture,
-Ctrl+Shift+V carry labels along the motion, [ and ] brush size (Ctrl+wheel on the
+Ctrl+Shift+V carry labels along the motion, Ctrl+Shift+P propagate them N frames
+along the drive (`seggui.ui.propagate_drive`), [ and ] brush size (Ctrl+wheel on the
 canvas too), Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo, Ctrl+Enter mark
 reviewed, Ctrl+S save now. They are window actions, so they work whichever
 panel has the focus, and a text field still takes its letters.
@@ -106,7 +107,7 @@ def fill_edit_menu(menu: QMenu, a: dict[str, QAction]) -> None:
     menu.addActions([a[f"tool_{name}"] for name, *_ in TOOL_ACTIONS])
     menu.addActions([a["smaller"], a["larger"]])
     menu.addSeparator()
-    menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"], a["classify"]])
+    menu.addActions([a["accept"], a["clear"], a["copy_prev"], a["carry_prev"], a["propagate"], a["classify"]])
     menu.addActions([a["classify_unpredicted"], a["classify_all"]])
     menu.addSeparator()
     menu.addActions([a["reviewed"], a["save"]])
@@ -215,7 +216,8 @@ class EditToolBar(QToolBar):
         saved = ("saved" if ctrl.saved else "<span style='color:#b00020'>not saved (see Messages)</span>"
                  if ctrl.save_failed else "<span style='color:#b60'>saving…</span>")
         word = {FrameStatus.NONE: "no mask", FrameStatus.PREDICTED: "prediction",
-                FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed"}[status]
+                FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed",
+                FrameStatus.PROPAGATED: "propagated, not reviewed"}[status]
         editor = ctrl.editor
         steps = f" · {len(editor.history)} undo" if editor is not None and len(editor.history) else ""
         self.state.setText(f"{word} · {saved}{steps}" if editor is not None else word)
