@@ -264,3 +264,21 @@ def test_pixel_classifier_on_houston_parking_after_scripted_scribbles() -> None:
     rest = scribbles == 255
     parking = 18
     assert iou((out == parking) & rest, (gt == parking) & rest) > 0.5
+
+
+def test_large_pictures_get_superpixels_tile_by_tile_with_ids_unique_across_tiles() -> None:
+    pytest.importorskip("skimage")
+    from seggui.core.editing.superpixels import compute_superpixels
+
+    rng = np.random.default_rng(0)
+    img = cv2.resize(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (160, 120),
+                     interpolation=cv2.INTER_NEAREST)  # blocks of colour: edges to follow
+    whole = compute_superpixels(img, 12)
+    tiled = compute_superpixels(img, 12, tile_above=100 * 100, tile=64)  # 160x120 > 100x100: 3x2 tiles
+    assert tiled.shape == whole.shape == (120, 160)
+    n = int(tiled.ids.max()) + 1
+    assert np.array_equal(np.unique(tiled.ids), np.arange(n))  # dense ids, no gap
+    assert 0.5 * whole.boxes.shape[0] < n < 1.5 * whole.boxes.shape[0]  # about as many segments
+    for sid in range(n):  # every superpixel lies inside one tile
+        y0, y1, x0, x1 = tiled.boxes[sid]
+        assert y0 // 64 == (y1 - 1) // 64 and x0 // 64 == (x1 - 1) // 64, (sid, tiled.boxes[sid])

@@ -2,7 +2,7 @@
 
 A picture is cut into superpixels (scikit-image's SLIC: compact segments of
 about `size` x `size` pixels that follow colour edges) once per picture and
-segment size, on a worker thread, and cached in the workspace
+segment size, on a worker thread (tile by tile above 4 Mpx), and cached in the workspace
 (superpixels/ID_SIZE.png, 16-bit; a few hundred KB) so coming back costs a
 read. A stroke segment covers pixels as the round brush does
 (`segment_footprint`); every superpixel it touches is painted whole, under
@@ -26,6 +26,9 @@ from seggui.core.editing.change import Change, selection_change
 SUPERPIXEL_DIR = "superpixels"
 SIZES = (12, 24, 48, 96)  # the segment sizes offered (pixels across)
 MAX_SEGMENTS = 65535  # one 16-bit PNG
+TILE_ABOVE = 4_000_000  # pictures with more pixels are cut tile by tile
+TILE_SIDE = 1024
+TILE_MARGIN = 0.9  # ask each tile for this share of its segments, so the sum stays under MAX_SEGMENTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +60,15 @@ class Segments:
         return int(self.ids.shape[0]), int(self.ids.shape[1])
 
 
-def compute_superpixels(image: np.ndarray, size: int) -> Segments:
-    """SLIC superpixels of about size x size pixels (needs scikit-image: the `assist` extra)."""
+def compute_superpixels(image: np.ndarray, size: int, tile_above: int = TILE_ABOVE,
+                        tile: int = TILE_SIDE) -> Segments:
+    """SLIC superpixels of about size x size pixels (needs scikit-image: the `assist` extra).
+
+    A picture of more than `tile_above` pixels is cut tile by tile (`tile`
+    pixels square; ids made unique across tiles), so SLIC's working arrays
+    (several float64 copies of the picture) stay the size of a tile: see the
+    README for the time and memory against the whole-picture path.
+    """
     try:
         from skimage.segmentation import slic
     except ImportError as exc:  # pragma: no cover - the extra is in the test set
@@ -66,7 +76,20 @@ def compute_superpixels(image: np.ndarray, size: int) -> Segments:
     h, w = image.shape[:2]
     n = int(min(MAX_SEGMENTS - 1, max(1, h * w // max(1, size) ** 2)))
     rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
-    ids = slic(rgb[..., :3], n_segments=n, compactness=10.0, start_label=0, channel_axis=-1)
+    rgb = rgb[..., :3]
+    if h * w <= tile_above:
+        return Segments.of(slic(rgb, n_segments=n, compactness=10.0, start_label=0, channel_axis=-1))
+    ids = np.empty((h, w), np.int32)
+    share = TILE_MARGIN * n / (h * w)  # segments per pixel; SLIC may return a few more than asked
+    first = 0
+    for y in range(0, h, tile):
+        for x in range(0, w, tile):
+            part = rgb[y:y + tile, x:x + tile]
+            k = max(1, round(part.shape[0] * part.shape[1] * share))
+            labels = slic(part, n_segments=k, compactness=10.0, start_label=0, channel_axis=-1)
+            _u, dense = np.unique(labels, return_inverse=True)  # 0..m-1 without gaps
+            ids[y:y + part.shape[0], x:x + part.shape[1]] = dense.reshape(labels.shape) + first
+            first += int(dense.max()) + 1
     return Segments.of(ids)
 
 
@@ -86,6 +109,8 @@ def load_superpixels(path: Path, shape: tuple[int, int]) -> Segments | None:
 
 def save_superpixels(path: Path, segs: Segments) -> None:
     """Cache the superpixels (16-bit PNG, written atomically); OSError when the folder cannot be written."""
+    if segs.ids.size and int(segs.ids.max()) >= MAX_SEGMENTS:
+        raise OSError(f"{int(segs.ids.max()) + 1} superpixels do not fit a 16-bit file ({path})")
     ok, data = cv2.imencode(".png", segs.ids.astype(np.uint16))
     if not ok:
         raise OSError(f"could not encode the superpixels for {path}")
