@@ -107,9 +107,12 @@ def frames_to_read(ws: Any, ids: Sequence[str]) -> list[FrameToRead]:
 
 
 def classify_job(get_model: Callable[[], PixelClassifier], items: Sequence[FrameToRead],
-                 sink: Callable[[int, str, np.ndarray, ClassifierPrediction], None], dtype: Any,
+                 sink: Callable[[int, str, np.ndarray, Any], None], dtype: Any,
                  token: CancelToken | None = None) -> Job[int]:
     """Label each frame with the classifier and hand it to `sink` (it writes the files); the count done.
+
+    `sink(index, frame_id, picture, ClassifierPrediction)`, as a prediction
+    pipeline calls its outputs (e.g. `core.outputs.DeferredWorkspaceOutputs`).
 
     `get_model` is called once, first (it may train from saved scribbles).
     A frame that cannot be read is reported in `Progress.error` and the job

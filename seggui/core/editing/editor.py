@@ -181,7 +181,8 @@ class Editor:
     def refine_base(self, value: int) -> np.ndarray:
         """The region of `value` as it shows now (a new array: safe to hand to a worker thread)."""
         self.end_stroke()
-        return self.labels == value
+        base: np.ndarray = self.labels == value
+        return base
 
     def show_refined(self, found: Refined, value: int, fallback: int | np.ndarray = 0,
                      only_over: Collection[int] | None = None) -> Change | None:
