@@ -173,8 +173,10 @@ class TileLayer(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, level > 0 and zoom < 1)
         missing: list[Key] = []
         masks = self.show_mask()
+        # at the picture's own level the canvas picture is these pixels already: only the masks are drawn
+        rgb = not (level == self.pyramid.picture_level and self.hole is None)
         for key in self.visible_keys(exposed, level):
-            if not self._draw(painter, key, masks):
+            if not self._draw(painter, key, masks, rgb):
                 missing.append(key)
                 self._draw_coarser(painter, key, masks)
         if self.loader is not None:  # the whole view's tiles (a scroll exposes a strip only), then a ring
@@ -187,13 +189,14 @@ class TileLayer(QGraphicsItem):
         f = 1 << level
         return QRectF((tx * TILE) * f, (ty * TILE) * f, image.width() * f, image.height() * f)
 
-    def _draw(self, painter: QPainter, key: Key, masks: bool) -> bool:
+    def _draw(self, painter: QPainter, key: Key, masks: bool, with_rgb: bool = True) -> bool:
         got = self.tiles.get(key)
         if got is None:
             return False
         rgb, mask = got
         target = self._target(key, rgb)
-        painter.drawImage(target, rgb)
+        if with_rgb:
+            painter.drawImage(target, rgb)
         if masks and mask is not None:
             painter.save()
             painter.setOpacity(self.opacity())

@@ -112,3 +112,34 @@ def test_orthomosaic_open_pan_zoom_paint_undo(qtbot, window, ortho: Path) -> Non
     wheel(canvas, centre, -12)
     qtbot.waitUntil(lambda: s.current == "survey", timeout=5000)
     assert win.ortho.ortho.region is None
+
+
+@pytest.mark.slow
+def test_run_on_an_orthomosaic_predicts_it_by_blocks_in_the_background(qtbot, window, ortho: Path,
+                                                                       tmp_path: Path) -> None:
+    import rasterio
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "geo"))
+    from geo_helpers import tiny_onnx
+
+    from seggui.engine.onnx_meta import card_from_onnx
+
+    win, s = window, window.session
+    answered = when_dialog(type_path_and_enter(ortho), QFileDialog)
+    trigger(win, "open")
+    assert answered == ["answered"] and s.current == "survey"
+    win.inference.set_card(card_from_onnx(tiny_onnx(tmp_path / "tiny.onnx", tiles_size=512)))
+    failed: list[str] = []
+    win.runner.failed.connect(lambda message, _details: failed.append(message))
+    with qtbot.waitSignal(win.runner.idle, timeout=300000):
+        trigger(win, "run")
+    assert not failed
+    assert not (s.workspace.root / "predicted" / "survey.png").exists()  # never predicted whole
+    out = s.workspace.root / "ortho" / "survey.predicted.tif"
+    with rasterio.open(out) as ds, rasterio.open(ortho) as src:
+        assert ds.crs == src.crs and ds.transform == src.transform and ds.overviews(1)
+        block = ds.read(1, window=rasterio.windows.Window(2000, 3000, 256, 256))
+    assert set(np.unique(block)) <= {0, 1, 2}
+    assert s.classes.name_of(1) == "parking"  # the workspace took the model's classes
+    qtbot.waitUntil(lambda: any(mask is not None for _rgb, mask in win.ortho.layer.tiles.values()),
+                    timeout=20000)  # the tiles show the prediction
