@@ -113,6 +113,7 @@ class FrameBrowser(QWidget):
         self.tree.setColumnHidden(UNSURE, True)
         self.order = "list"
         self.ranker: UncertaintyRanker | None = None
+        self._scores_shown: dict[str, object] = {}  # the score each row shows (None: none)
         self.count = QLabel("")
         top = QHBoxLayout()
         top.addWidget(self.filter_combo, 1)
@@ -154,6 +155,7 @@ class FrameBrowser(QWidget):
         self.tree.clear()
         self._items.clear()
         self._shown.clear()
+        self._scores_shown.clear()
         for fid in self.session.frame_ids:
             item = QTreeWidgetItem([fid, "", ""])
             item.setData(0, Qt.ItemDataRole.UserRole, fid)
@@ -233,6 +235,9 @@ class FrameBrowser(QWidget):
         scores = self.ranker.scores if self.ranker is not None else {}
         for fid, item in self._items.items():
             u = scores.get(fid)
+            if self._scores_shown.get(fid) == u:
+                continue  # only the rows whose score moved are touched
+            self._scores_shown[fid] = u
             item.setText(UNSURE, "" if u is None else f"{u.low_share:.0%}")
             if ws is not None and fid in ws.frames:
                 self._tooltip(fid, item, ws.frames[fid])

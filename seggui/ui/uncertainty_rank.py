@@ -111,8 +111,9 @@ class UncertaintyRanker(QObject):
     def _on_scored(self, scores: dict[str, Uncertainty], gen: int) -> None:
         if gen != self._gen:
             return
-        self.scores = scores
-        self.ranked.emit()
+        changed, self.scores = scores != self.scores, scores
+        if changed:  # a pass after a stroke's autosave mostly finds nothing new: no list work then
+            self.ranked.emit()
         if self._jump:
             self._jump = False
             self._go()
