@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="dataset folder (or a workspace folder)")
     p.add_argument("--layout", help="folder | camvid | cityscapes | kitti | bdd100k | workspace")
     p.add_argument("--classes", help="class table preset or JSON (default: from the layout or --from)")
-    p.add_argument("--arch", help="architecture, e.g. Unet, FPN, DeepLabV3Plus, torchvision.fcn_resnet50")
+    p.add_argument("--arch", help="architecture, e.g. Unet, FPN, DeepLabV3Plus, torchvision.fcn_resnet50, "
+                                  "FCN8s (with --encoder vgg16)")
     p.add_argument("--encoder", help="encoder, e.g. resnet18, mobilenet_v2")
     p.add_argument("--epochs", type=positive_int)
     p.add_argument("--batch", type=positive_int)

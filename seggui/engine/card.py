@@ -9,9 +9,10 @@ other parts of seggui (training, the UI) read and write the same format::
       "name": "parking-demo", "version": 1, "description": "...",
       "architecture": "Unet",         # smp class name (Unet, UnetPlusPlus, FPN, PSPNet, DeepLabV3,
                                       # DeepLabV3Plus, Linknet, MAnet, PAN, UPerNet, Segformer, DPT)
-                                      # or "torchvision.fcn_resnet50"
-      "encoder": "resnet18",          # any smp encoder (ignored by torchvision.fcn_resnet50)
-      "arch_params": {},              # extra keyword arguments to the smp class
+                                      # or "torchvision.fcn_resnet50", or "FCN8s" (engine.nets)
+      "encoder": "resnet18",          # any smp encoder (ignored by torchvision.fcn_resnet50;
+                                      # FCN8s: vgg16 (default), vgg16_bn, vgg11/13/19[_bn])
+      "arch_params": {},              # extra keyword arguments to the smp class / network
       "classes": {...},               # a class table as ClassTable.to_dict(), or a preset name
                                       # ("camvid-11"), or a JSON file name relative to the folder
       "num_classes": 12,              # output channels; must equal the table's size (max id + 1)

@@ -1,7 +1,8 @@
 """Build a segmentation network by name, never downloading anything.
 
-Cards name an architecture (any segmentation-models-pytorch class, or
-torchvision's FCN-ResNet50) and an encoder; weights come from the card's own
+Cards name an architecture (any segmentation-models-pytorch class,
+torchvision's FCN-ResNet50, or one of seggui's own networks in
+`engine.nets`, such as FCN-8s on VGG16) and an encoder; weights come from the card's own
 file, so pretrained downloads are always switched off (`encoder_weights=None`,
 `weights=None`). Every model built here maps a float (N, 3, H, W) tensor to
 logits (N, C, H, W), whatever its library returns, so the backends and the
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from seggui.core.errors import BadInputError
+from seggui.engine.nets import ALIASES, BUILDERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
@@ -25,13 +27,17 @@ SMP_ARCHITECTURES: tuple[str, ...] = (
     "UPerNet", "Segformer", "DPT",
 )
 TORCHVISION_ARCHITECTURES: tuple[str, ...] = ("torchvision.fcn_resnet50",)
+# smp's own "xception" cannot run dilated, which DeepLabV3(+) needs; timm's aligned Xceptions can.
+_ENCODER_HINTS = {"xception": "for DeepLabV3/DeepLabV3Plus use timm's tu-xception65 (the DeepLabv3+ "
+                  "paper's Xception-65) or tu-xception41"}
 
 
 def architecture_names() -> list[str]:
-    """Every architecture a card may name (those this smp version has, plus torchvision's)."""
+    """Every architecture a card may name (this smp version's, torchvision's, seggui's own)."""
     import segmentation_models_pytorch as smp
 
-    return [a for a in SMP_ARCHITECTURES if hasattr(smp, a)] + list(TORCHVISION_ARCHITECTURES)
+    return ([a for a in SMP_ARCHITECTURES if hasattr(smp, a)] + list(TORCHVISION_ARCHITECTURES)
+            + list(BUILDERS))
 
 
 def encoder_names() -> list[str]:
@@ -45,6 +51,7 @@ def canonical_architecture(name: str) -> str:
     """The table spelling of an architecture name, or an error listing the choices."""
     table = {a.lower(): a for a in architecture_names()}
     table.update({a.split(".", 1)[1]: a for a in TORCHVISION_ARCHITECTURES})
+    table.update(ALIASES)
     found = table.get(name.strip().lower())
     if found is None:
         raise BadInputError(
@@ -97,6 +104,12 @@ def build_model(
         except TypeError as exc:
             raise BadInputError(None, f"bad arch_params for {arch}: {exc}") from None
         return model.eval()
+    if arch in BUILDERS:
+        try:
+            model = BUILDERS[arch](num_classes, encoder, params)
+        except (TypeError, ValueError) as exc:
+            raise BadInputError(None, f"cannot build {arch}: {exc}") from None
+        return model.eval()
 
     import segmentation_models_pytorch as smp
 
@@ -117,7 +130,9 @@ def build_model(
             ) from None
         raise BadInputError(None, f"cannot build {arch} with encoder {encoder!r}: {exc}") from None
     except (TypeError, ValueError, AssertionError, RuntimeError) as exc:
-        raise BadInputError(None, f"cannot build {arch} with encoder {encoder!r}: {exc}") from None
+        hint = _ENCODER_HINTS.get(encoder.lower(), "")
+        raise BadInputError(None, f"cannot build {arch} with encoder {encoder!r}: {exc}"
+                            + (f" ({hint})" if hint else "")) from None
     return model.eval()
 
 

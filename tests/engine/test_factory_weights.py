@@ -19,7 +19,7 @@ from seggui.engine.factory import (
 from seggui.engine.weights import load_model, load_state_dict, save_state_dict
 
 # Small encoders keep this quick; DPT takes only timm ViT encoders.
-ENCODER_FOR = {"DPT": "tu-vit_tiny_patch16_224", "PAN": "resnet18"}
+ENCODER_FOR = {"DPT": "tu-vit_tiny_patch16_224", "PAN": "resnet18", "FCN8s": "vgg11"}
 
 
 def test_name_table() -> None:
