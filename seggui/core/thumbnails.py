@@ -92,6 +92,13 @@ def read_small(path: str | Path, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray
     Raises BadInputError for a missing or unreadable file (like `read_image`).
     """
     path = Path(path)
+    from seggui.core.geo.ortho_region import is_orthomosaic
+
+    if is_orthomosaic(path):  # never decoded whole: one decimated read (the file's overviews if it has them)
+        from seggui.core.geo.raster import GeoRaster
+
+        with GeoRaster(path) as ras:
+            return make_thumbnail(ras.to_rgb8(ras.overview(max_side)[0]), max_side)
     reduced = _reduced_flag(path, max_side)
     if reduced is None:
         return make_thumbnail(read_image(path), max_side)

@@ -153,3 +153,16 @@ def test_overviews_and_a_region_of_a_large_file_in_bounded_memory(tmp_path: Path
     assert got["picture"] == [2000, 2000, 3]
     # the region (3904² RGB, 46 MB, and its PNG encoding) is the largest thing held; the whole file is 192 MB
     assert got["peak"] - got["base"] < 150, got
+
+
+def test_a_thumbnail_of_an_orthomosaic_is_one_decimated_read(ortho: Path, monkeypatch) -> None:
+    from seggui.core import thumbnails
+
+    monkeypatch.setenv("SEGGUI_ORTHO_PIXELS", "1000000")
+
+    def whole(path):  # noqa: ANN001, ANN202
+        raise AssertionError(f"{path} decoded whole")
+
+    monkeypatch.setattr(thumbnails, "read_image", whole)
+    thumb = thumbnails.read_small(ortho, 160)
+    assert thumb.shape == (160, 160, 3) and thumb.dtype == np.uint8 and thumb.std() > 5
