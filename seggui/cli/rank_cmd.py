@@ -3,7 +3,7 @@
 The same ranking as the window's Go ▸ Most uncertain picture (U): the share
 of a frame's pixels the model predicted with a confidence under 0.6, from
 the confidence PNG every prediction writes (`seggui.core.uncertainty`).
-Corrected and reviewed frames are left out unless `--all`; frames with no
+Corrected, reviewed and propagated frames are left out unless `--all`; frames with no
 confidence file are listed as not ranked.
 """
 
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Rank a workspace's predicted frames by the model's uncertainty "
                        "(share of pixels under 0.6 confidence, from its confidence PNGs).")
     p.add_argument("workspace", help="a workspace folder (holding seggui.json)")
-    p.add_argument("--all", action="store_true", help="include corrected and reviewed frames")
+    p.add_argument("--all", action="store_true", help="include corrected, reviewed and propagated frames")
     p.add_argument("--top", type=int, default=0, metavar="N", help="only the N most uncertain")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from seggui.core.workspace import FrameStatus, Workspace
 
     ws = Workspace.open(args.workspace)
-    wanted = ((FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED) if args.all
-              else (FrameStatus.PREDICTED,))
+    wanted = ((FrameStatus.PREDICTED, FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+              if args.all else (FrameStatus.PREDICTED,))
     cache = UncertaintyCache()
     scores: dict = {}
     unranked: list[str] = []
