@@ -189,3 +189,32 @@ def test_retraining_leaves_unreviewed_propagated_frames_out(tmp_path: Path, flyo
     ws.set_status(drive[2], FrameStatus.REVIEWED)
     ids, _problems = learnable_frames(ws)
     assert sorted(ids) == sorted([drive[0], drive[2]])
+
+
+def test_cancel_keeps_the_frames_carried_so_far(tmp_path: Path, flyover) -> None:
+    from seggui.core.errors import Cancelled
+    from seggui.core.jobs import CancelToken
+    from seggui.core.jobs import drive as drive_job
+
+    images, truths = flyover
+    ws, drive = sequence_workspace(tmp_path, images[:6], truths[:6])
+    ws.write_mask(drive[0], "corrected", truths[0])
+    token = CancelToken()
+
+    def after(p) -> None:  # noqa: ANN001
+        if p.done == 2:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        drive_job(propagate(ws, drive, drive[0], 5, token=token), after)
+    assert [ws.frames[f].status for f in drive[1:]] == [FrameStatus.PROPAGATED] * 2 + [FrameStatus.NONE] * 3
+
+
+def test_a_prediction_saved_by_another_process_never_undoes_a_propagation(tmp_path: Path, flyover) -> None:
+    images, truths = flyover
+    ws, drive = sequence_workspace(tmp_path, images[:3], truths[:3])
+    other = Workspace.open(ws.root)  # e.g. a retrain re-predicting beside the window
+    ws.write_mask(drive[0], "corrected", truths[0])
+    run_job(propagate(ws, drive, drive[0], 2))
+    other.write_prediction(drive[1], truths[1])
+    assert Workspace.open(ws.root).frames[drive[1]].status == FrameStatus.PROPAGATED
