@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file (default WORKSPACE/reports/area-report.FORMAT)")
     p.add_argument("--gsd", type=float, help="metres per pixel, overriding georeferencing and the workspace")
     p.add_argument("--parking-class", help="the class reported as parking (default: the one named *parking*)")
+    p.add_argument("--region-class", help="the class whose regions are listed per frame with area, perimeter "
+                                          "and centroid, and mapped in the HTML (default: the parking class)")
     add_class_map_args(p, "the workspace's (its own class map otherwise)")
     p.set_defaults(func=run)
 
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         for problem in cmap.problems():
             print(f"warning: {problem}", file=sys.stderr)
     gsd = Gsd.square(args.gsd) if args.gsd is not None else None
-    report = run_with_progress(build_report(ws, gsd, args.parking_class), "measuring")
+    report = run_with_progress(build_report(ws, gsd, args.parking_class, region_class=args.region_class),
+                               "measuring")
     out = args.out or default_report_path(ws.root, args.format)
     path = write_report(report, args.format, out, ws)
     t = report.totals()

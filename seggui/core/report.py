@@ -6,7 +6,11 @@ symmetric-difference area |O Δ E| against ground truth when there is some,
 the model (name@version) and the GSD with where it came from. Frames of a
 video are also grouped per drive (area over time). Totals and means close the
 report. `seggui.core.report_formats` writes it as CSV, JSON or one
-self-contained HTML file; all three carry the same numbers.
+self-contained HTML file; all three carry the same numbers. Each frame also
+says its CRS and how its areas were measured (projected, geodesic, Web
+Mercator corrected, a GSD stated by the user) and lists the regions of the
+parking class (or another) with area, perimeter and centroid
+(`seggui.core.report_regions`; the HTML adds a small map of them).
 
 The mask measured is the analyst's correction when there is one, else the
 prediction. The GSD is, in order: the one the caller forces (a flag), the
@@ -31,6 +35,7 @@ from seggui.core.errors import BadInputError
 from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.metrics import compute_metrics
+from seggui.core.report_regions import placement, region_rows
 from seggui.core.workspace import Workspace
 
 
@@ -60,6 +65,10 @@ class FrameReport:
     classes: list[dict[str, Any]]
     parking: dict[str, Any] | None
     gt: dict[str, Any] | None
+    crs: str | None = None  # the picture's CRS (a GeoTIFF's), None without one
+    area_method: str = ""  # how a pixel's area was had (see report_regions.placement)
+    region_class: str | None = None
+    regions: list[dict[str, Any]] = field(default_factory=list)
 
     def class_m2(self, class_id: int) -> float | None:
         for c in self.classes:
@@ -73,7 +82,9 @@ class FrameReport:
             "mask": self.mask_kind, "width": self.width, "height": self.height, "model": self.model,
             "gsd_m_per_px": self.gsd.m_per_px if self.gsd else None,
             "gsd_source": self.gsd.describe() if self.gsd else None,
+            "crs": self.crs, "area_method": self.area_method,
             "classes": self.classes, "parking": self.parking, "ground_truth": self.gt,
+            "region_class": self.region_class, "regions": self.regions,
         }
 
 
@@ -182,9 +193,12 @@ def frame_gsd(ws: Workspace, frame_id: str, forced: Gsd | None, shape: tuple[int
 
 def measure_frame(
     ws: Workspace, frame_id: str, mask: np.ndarray, kind: str, gsd: Gsd | None, parking_id: int | None,
-    cm_total: ConfusionMatrix | None = None,
+    cm_total: ConfusionMatrix | None = None, region_id: int | None = None,
 ) -> FrameReport:
-    """The figures of one frame from its mask (and its ground truth, if any)."""
+    """The figures of one frame from its mask (and its ground truth, if any).
+
+    `region_id`: the class whose regions are listed (default: the parking class).
+    """
     table = ws.classes
     rec = ws.frames[frame_id]
     area = area_per_class(mask, table, gsd)
@@ -226,9 +240,13 @@ def measure_frame(
                 "true_parking_px": true_px,
                 "true_parking_m2": None if gsd is None else true_px * gsd.m2_per_px,
             })
+    place = placement(ws.image_path(frame_id) if rec.image else None, gsd)
+    region_id = parking_id if region_id is None else region_id
+    rows = [] if region_id is None else region_rows(mask, region_id, gsd, place, min_region_px(ws.settings))
     return FrameReport(
         frame_id, rec.image, rec.drive, rec.index, kind, int(mask.shape[1]), int(mask.shape[0]),
-        rec.model or ws.model, gsd, classes, parking, gt_report,
+        rec.model or ws.model, gsd, classes, parking, gt_report, place.crs, place.method,
+        table.name_of(region_id) if region_id is not None else None, rows,
     )
 
 
@@ -237,9 +255,14 @@ def build_report(
     gsd: Gsd | None = None,
     parking: str | int | None = None,
     token: CancelToken | None = None,
+    region_class: str | int | None = None,
 ) -> Job[WorkspaceReport]:
-    """Measure every frame that has a mask; frames that fail are listed, the rest go on."""
+    """Measure every frame that has a mask; frames that fail are listed, the rest go on.
+
+    `region_class`: the class whose regions each frame lists (default: the parking class).
+    """
     pid = parking_class(ws.classes, parking if parking is not None else ws.settings.get("parking_class"))
+    rid = ws.classes.find(region_class).id if region_class is not None else None
     report = WorkspaceReport(str(ws.root), ws.classes, pid, summary_cm=ConfusionMatrix.for_table(ws.classes),
                              title=workspace_title(ws))
     ids = list(ws.frames)
@@ -254,7 +277,7 @@ def build_report(
                 report.skipped.append({"frame": fid, "reason": "no mask yet"})
             else:
                 g = frame_gsd(ws, fid, gsd, mask.shape)
-                report.frames.append(measure_frame(ws, fid, mask, kind, g, pid, report.summary_cm))
+                report.frames.append(measure_frame(ws, fid, mask, kind, g, pid, report.summary_cm, rid))
         except BadInputError as exc:
             error = str(exc)
             report.skipped.append({"frame": fid, "reason": error})

@@ -2,8 +2,11 @@
 
 All three carry the same numbers: JSON is the report's `to_dict()`; CSV has
 one row per frame (per-class m² as columns) followed by a totals row; HTML has
-a summary table, a per-class bar chart, an area-over-time chart per drive and
-overlay thumbnails, all embedded (no external file, no network).
+a summary table, the CRS and area method of the frames, a per-class bar
+chart, an area-over-time chart per drive, per-region tables with a small
+map of the regions, and overlay thumbnails, all embedded (no external file,
+no network). The region tables are in the JSON too; the CSV has one row per
+frame and leaves them out.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from seggui.core.area import min_region_px
 from seggui.core.atomic import atomic_write_text
 from seggui.core.charts import bar_chart_svg, image_data_uri, line_chart_svg
 from seggui.core.csvfile import csv_text
@@ -21,10 +25,12 @@ from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.images import read_image
 from seggui.core.masks import overlay
 from seggui.core.report import FrameReport, WorkspaceReport
+from seggui.core.report_regions import region_map_uri, regions_table_html
 from seggui.core.workspace import Workspace
 
 FORMATS = ("csv", "json", "html")
 MAX_THUMBNAILS = 24
+MAX_MAPS = 24  # frames whose region table and map the HTML shows
 
 
 def _v(x: Any) -> Any:
@@ -41,6 +47,7 @@ def frame_rows(report: WorkspaceReport) -> list[dict[str, Any]]:
             "mask": f.mask_kind, "model": _v(f.model), "width": f.width, "height": f.height,
             "gsd_m_per_px": _v(f.gsd.m_per_px if f.gsd else None),
             "gsd_source": f.gsd.describe() if f.gsd else "",
+            "crs": f.crs or "", "area_method": f.area_method,
         }
         if f.parking is not None:
             row.update({
@@ -103,17 +110,9 @@ def _thumbnail(ws: Workspace | None, f: FrameReport) -> str:
     if ws is None:
         return ""
     try:
-        if f.image is not None:
-            rgb = read_image(cast(Path, ws.image_path(f.frame)))
-        elif f.source is not None and f.index is not None:
-            from seggui.core.media import open_source
-
-            with open_source(cast(Path, ws.source_path(f.frame))) as src:
-                rgb = src.read(f.index)
-        else:
-            return ""
+        rgb = _frame_picture(ws, f)
         mask = ws.read_mask(f.frame, f.mask_kind)
-        if mask is None or mask.shape != rgb.shape[:2]:
+        if rgb is None or mask is None or mask.shape != rgb.shape[:2]:
             return ""
         uri = image_data_uri(overlay(rgb, mask, ws.classes, 0.45))
     except SegguiError:
@@ -129,8 +128,62 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 .hl{background:#fff4cc;font-weight:600}.grid{display:flex;flex-wrap:wrap;gap:10px}
 figure{margin:0}figure img{display:block;max-width:300px;border:1px solid #999}
+figure img.map{max-width:480px}h3{font-size:14px;margin-top:18px}
 figcaption{font-size:11px;color:#555}.note{color:#666;font-size:12px}
 """
+
+
+def _methods_html(report: WorkspaceReport) -> str:
+    """Which CRS and area method the frames' areas come from, with how many frames each."""
+    seen: dict[tuple[str, str], int] = {}
+    for f in report.frames:
+        key = (f.crs or "no CRS", f.area_method or "–")
+        seen[key] = seen.get(key, 0) + 1
+    if not seen:
+        return ""
+    items = "".join(f"<li>{html.escape(crs)}: areas {html.escape(method)} ({n} frame{'s' * (n != 1)})</li>"
+                    for (crs, method), n in seen.items())
+    return f"<h2>CRS and area method</h2><ul class='note'>{items}</ul>"
+
+
+def _frame_picture(ws: Workspace, f: FrameReport) -> Any:
+    """The RGB picture of a frame, or None when it cannot be read."""
+    try:
+        if f.image is not None:
+            return read_image(cast(Path, ws.image_path(f.frame)))
+        if f.source is not None and f.index is not None:
+            from seggui.core.media import open_source
+
+            with open_source(cast(Path, ws.source_path(f.frame))) as src:
+                return src.read(f.index)
+    except SegguiError:
+        return None
+    return None
+
+
+def _regions_html(report: WorkspaceReport, ws: Workspace | None) -> str:
+    """Per frame with regions (the first MAX_MAPS): a map of the numbered regions and their table."""
+    frames = [f for f in report.frames if f.regions][:MAX_MAPS]
+    if not frames:
+        return ""
+    table = report.table
+    out = [f"<h2>Regions of {html.escape(frames[0].region_class or '')}</h2>"]
+    for f in frames:
+        out.append(f"<h3>{html.escape(f.frame)}: {len(f.regions)} region(s) · "
+                   f"{html.escape(f.crs or 'no CRS')} · areas {html.escape(f.area_method)}</h3>"
+                   "<div class='grid'>")
+        mask = ws.read_mask(f.frame, f.mask_kind) if ws is not None else None
+        if mask is not None and f.region_class is not None:
+            cls = table.find(f.region_class)
+            uri = region_map_uri(_frame_picture(ws, f) if ws is not None else None, mask, cls.id,
+                                 cls.color, min_region_px(ws.settings) if ws is not None else 0)
+            out.append(f'<figure><img class="map" src="{uri}" alt="regions of {html.escape(f.frame)}">'
+                       f"<figcaption>numbers as in the table</figcaption></figure>")
+        out.append("<div>" + regions_table_html(f.regions, f.crs) + "</div></div>")
+    left = len([f for f in report.frames if f.regions]) - len(frames)
+    if left > 0:
+        out.append(f"<p class='note'>{left} more frame(s) with regions: see the JSON report.</p>")
+    return "".join(out)
 
 
 def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
@@ -144,7 +197,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
            f"<h1>Area report — {title}</h1>",
            f"<p class='note'>Workspace {html.escape(report.workspace)} · classes {html.escape(table.name)}"
            f" · created {html.escape(report.created)} · {t['frames']} frames measured, "
-           f"{t['frames_with_ground_truth']} with ground truth</p>"]
+           f"{t['frames_with_ground_truth']} with ground truth</p>", _methods_html(report)]
     if pid is not None:
         out.append("<table><tr><th>Parking</th><th>predicted m²</th><th>true m²</th>"
                    "<th title='the mean of the parking IoU of each frame; the IoU table below sums one "
@@ -204,6 +257,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
                                      table.by_id[c["id"]].color)
         out.append(f"<h2>Drive {html.escape(Path(src).name)}: area over time</h2>")
         out.append(line_chart_svg(xs, series, "frame", "m²"))
+    out.append(_regions_html(report, ws))
     # thumbnails: pictures first, then a sample of each drive
     pics = [f for f in report.frames if f.source is None][:MAX_THUMBNAILS]
     for frames in report.drives.values():
