@@ -111,7 +111,8 @@ class OrthoView(QObject):
     # ------------------------------------------------------------ binding
     def _on_opened(self) -> None:
         ws = self.session.workspace
-        if ws is self._ws:
+        if ws is self._ws:  # the same workspace opened again (another class table): recolour the masks
+            self._on_colours()
             return
         if self._ws is not None:
             self._ws.events.masks_changed.disconnect(self._on_ws_mask)
