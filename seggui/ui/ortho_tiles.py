@@ -112,7 +112,7 @@ class TileLayer(QGraphicsItem):
     def __init__(self, pyramid: Pyramid, opacity: Callable[[], float], show_mask: Callable[[], bool]) -> None:
         super().__init__()
         self.pyramid = pyramid
-        self.opacity, self.show_mask = opacity, show_mask
+        self.mask_opacity, self.show_mask = opacity, show_mask
         self.tiles: OrderedDict[Key, tuple[QImage, QImage | None]] = OrderedDict()
         self.loader: TileLoader | None = None
         self.view_rect: Callable[[], QRectF] = self.boundingRect  # the owner tells the visible source rect
@@ -199,7 +199,7 @@ class TileLayer(QGraphicsItem):
             painter.drawImage(target, rgb)
         if masks and mask is not None:
             painter.save()
-            painter.setOpacity(self.opacity())
+            painter.setOpacity(self.mask_opacity())
             painter.drawImage(target, mask)
             painter.restore()
         return True

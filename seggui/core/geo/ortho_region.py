@@ -169,7 +169,7 @@ def mask_window(files: OrthoFiles, win: Window,
 
 def labels_for_editing(labels: np.ndarray, table: ClassTable) -> np.ndarray:
     """Mask-file labels as editor labels: nodata and ids outside the table become unlabelled."""
-    out = labels.astype(table.mask_dtype, copy=True)
+    out: np.ndarray = labels.astype(table.mask_dtype, copy=True)
     known = np.zeros(max(int(labels.max()) + 1, 1), bool)
     ids = [c.id for c in table.classes if c.id < known.size]
     known[ids] = True
