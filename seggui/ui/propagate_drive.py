@@ -5,8 +5,10 @@ corrected or reviewed may be replaced (by default they are kept, and the
 chain goes on from them). The carrying is `seggui.core.editing.propagate_drive`:
 planned here on the GUI thread, run as a background job (progress and
 Cancel in the job panel), and each carried frame written and marked
-"propagated" back on the GUI thread as it arrives, where the frame being
-edited and frames corrected meanwhile are checked again and left alone.
+"propagated" back on the GUI thread, where the frame being edited and
+frames corrected meanwhile are checked again and left alone. They are
+written in batches, every half second and at the end: one seggui.json
+write each (a save costs ~0.1 s on a 2,000-frame drive).
 The Messages panel says how many frames were carried, how many were kept
 and, when it stopped early, where and why (a cut, a frame of another size,
 the end of the drive).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
 
 DEFAULT_COUNT = 10
+RECORD_EVERY_MS = 500  # carried frames are written and recorded together this often
 
 
 class PropagateDialog(QDialog):
@@ -149,29 +153,50 @@ def start_propagation(win: MainWindow, count: int, direction: int = 1, replace: 
         return False
     written: list[str] = []
     refused: list[str] = []
+    pending: list[Step] = []
+    ended: dict[str, Any] = {}
+    timer = QTimer(win)  # recorded in batches: one seggui.json write each (~0.1 s on a 2,000-frame drive)
+    timer.setSingleShot(True)
+    timer.setInterval(RECORD_EVERY_MS)
 
-    def record(p: Progress) -> None:
+    def record() -> None:
+        steps, pending[:] = list(pending), []
+        if not steps or s.workspace is not ws:
+            return
+        busy = _busy(win)
+        with ws.batch():
+            for step in steps:
+                try:
+                    (written if record_step(ws, plan, step, busy) else refused).append(step.frame)
+                except (SegguiError, OSError) as exc:
+                    refused.append(step.frame)
+                    win.log.error(f"{step.frame}: the propagated mask could not be written ({exc})")
+
+    def arrived(p: Progress) -> None:
         step = p.data.get("step")
-        if not isinstance(step, Step) or s.workspace is not ws:
-            return
-        try:
-            (written if record_step(ws, plan, step, _busy(win)) else refused).append(step.frame)
-        except (SegguiError, OSError) as exc:
-            refused.append(step.frame)
-            win.log.error(f"{step.frame}: the propagated mask could not be written ({exc})")
+        if isinstance(step, Step) and step.labels is not None:
+            pending.append(step)
+            if not timer.isActive():
+                timer.start()
 
-    def done(outcome: Any) -> None:
-        if not isinstance(outcome, PropagationOutcome):
-            return
-        late = [f for f in refused if f not in outcome.kept]  # became the analyst's during the job
-        outcome.carried, outcome.kept = written, outcome.kept + late
-        text = outcome.summary(start)
-        (win.log.warning if outcome.stopped else win.log.info)(text)
+    def end() -> None:
+        timer.stop()
+        record()
+        timer.deleteLater()
+        outcome = ended.get("outcome")
+        if ended.get("cancelled"):
+            win.log.info(f"propagation of {start} cancelled after {len(written)} frames "
+                         "(those stay propagated)")
+        elif isinstance(outcome, PropagationOutcome):
+            late = [f for f in refused if f not in outcome.kept]  # became the analyst's during the job
+            outcome.carried, outcome.kept = written, outcome.kept + late
+            (win.log.warning if outcome.stopped else win.log.info)(outcome.summary(start))
 
-    handle.progress.connect(record)
-    handle.result.connect(done)
-    handle.cancelled.connect(lambda: win.log.info(
-        f"propagation of {start} cancelled after {len(written)} frames (those stay propagated)"))
+    timer.timeout.connect(record)
+    handle.progress.connect(arrived)
+    handle.result.connect(lambda outcome: ended.update(outcome=outcome))
+    handle.cancelled.connect(lambda: ended.update(cancelled=True))
+    handle.finished.connect(end)
     return True
 
 
