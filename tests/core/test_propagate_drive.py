@@ -178,6 +178,7 @@ def test_status_lifecycle_and_older_workspace_files(tmp_path: Path, flyover) -> 
     assert Workspace.open(old).frames[drive[1]].status == FrameStatus.CORRECTED
 
 
+@pytest.mark.slow  # importing the training package loads torch (~8 s on this machine)
 def test_retraining_leaves_unreviewed_propagated_frames_out(tmp_path: Path, flyover) -> None:
     pytest.importorskip("torch")
     from seggui.training.retrain import learnable_frames
