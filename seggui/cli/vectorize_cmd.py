@@ -6,7 +6,9 @@ The output format follows the name: .gpkg, .shp (with .prj) or .geojson
 (WGS84, RFC 7946). Attributes: class, area_m2, perimeter_m, the centroid in
 the CRS, the source picture and the model. Areas are planar in a projected
 CRS and geodesic in a geographic or Mercator one; the summary gives, per
-class, the polygons' area beside the raster's.
+class, the polygons' area beside the raster's. A mask GeoTIFF is read strip
+by strip (`seggui.core.geo.regions`), so memory is bounded by a strip and
+the polygons, not by the mask.
 """
 
 from __future__ import annotations
