@@ -158,16 +158,25 @@ class WorkspaceState:
 
         The mask is the corrected kind (the views, areas, metrics and reports
         see it as the frame's mask); the status keeps it out of retraining
-        until the analyst marks it reviewed. Callers decide whether an
+        until the analyst reviews or edits it. Callers decide whether an
         analyst's frame may be replaced (`seggui.core.editing.propagate_drive`).
         """
-        rec = self._record(frame_id)
+        self._record(frame_id)
         self.check_writable()
         path = write_mask_file(self.mask_path(frame_id, MaskKind.CORRECTED), labels)
+        self.record_propagated(frame_id, save=save)
+        return path
+
+    def record_propagated(self, frame_id: str, staged: Path | None = None, save: bool = True) -> None:
+        """`write_propagated` for a mask already written: `staged` (a finished file, encoded on a
+        worker thread) is renamed into place first, a cheap step for the owner's thread."""
+        rec = self._record(frame_id)
+        if staged is not None:
+            self.check_writable()
+            staged.replace(self.mask_path(frame_id, MaskKind.CORRECTED))  # same folder: atomic
         moved, rec.status = rec.status != FrameStatus.PROPAGATED, FrameStatus.PROPAGATED
         if save:
             self.save()
         self.events.mask(frame_id, MaskKind.CORRECTED)
         if moved:
             self.events.frames([frame_id])
-        return path

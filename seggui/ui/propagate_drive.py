@@ -161,7 +161,9 @@ def start_propagation(win: MainWindow, count: int, direction: int = 1, replace: 
 
     def record() -> None:
         steps, pending[:] = list(pending), []
-        if not steps or s.workspace is not ws:
+        if s.workspace is not ws:  # another workspace was opened meanwhile: nothing goes into that one
+            for step in steps:
+                step.discard()
             return
         busy = _busy(win)
         with ws.batch():
@@ -169,6 +171,7 @@ def start_propagation(win: MainWindow, count: int, direction: int = 1, replace: 
                 try:
                     (written if record_step(ws, plan, step, busy) else refused).append(step.frame)
                 except (SegguiError, OSError) as exc:
+                    step.discard()
                     refused.append(step.frame)
                     win.log.error(f"{step.frame}: the propagated mask could not be written ({exc})")
 

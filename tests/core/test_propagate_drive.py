@@ -102,6 +102,7 @@ def test_the_analysts_frames_are_kept_and_the_chain_goes_on_from_them(tmp_path: 
     ws.set_status(drive[3], FrameStatus.REVIEWED)
     outcome = run_job(propagate(ws, drive, drive[0], 5))
     assert outcome.kept == [drive[2], drive[3]] and outcome.carried == [drive[1], drive[4], drive[5]]
+    assert not list((ws.root / "corrected").glob(".*"))  # staged masks renamed into place, none left
     assert "2 corrected or reviewed frames left" in outcome.summary(drive[0])
     assert np.array_equal(ws.read_mask(drive[2], "corrected"), mine)
     assert ws.frames[drive[2]].status == FrameStatus.CORRECTED
@@ -219,3 +220,23 @@ def test_a_prediction_saved_by_another_process_never_undoes_a_propagation(tmp_pa
     run_job(propagate(ws, drive, drive[0], 2))
     other.write_prediction(drive[1], truths[1])
     assert Workspace.open(ws.root).frames[drive[1]].status == FrameStatus.PROPAGATED
+
+
+def test_a_frame_the_analyst_takes_during_the_job_is_left_alone(tmp_path: Path, flyover) -> None:
+    from seggui.core.editing import unlabelled_value
+    from seggui.core.editing.propagate_drive import FrameReader, propagate_job, record_step
+
+    images, truths = flyover
+    ws, drive = sequence_workspace(tmp_path, images[:4], truths[:4])
+    ws.write_mask(drive[0], "corrected", truths[0])
+    plan = plan_propagation(ws, drive, drive[0], 3)
+    job = propagate_job(plan, FrameReader(ws, drive), truths[0], unlabelled_value(ws.classes))
+    steps = [p.data["step"] for p in job]  # the worker ran ahead of the window's recording
+    mine = np.ones_like(truths[2])
+    ws.write_mask(drive[2], "corrected", mine)  # the analyst corrected frame 2 meanwhile
+    recorded = [record_step(ws, plan, st, busy={drive[3]}) for st in steps]  # and is editing frame 3
+    assert recorded == [True, False, False]
+    assert np.array_equal(ws.read_mask(drive[2], "corrected"), mine)
+    assert ws.frames[drive[2]].status == FrameStatus.CORRECTED
+    assert ws.frames[drive[3]].status == FrameStatus.NONE and not ws.mask_path(drive[3], "corrected").exists()
+    assert not list((ws.root / "corrected").glob(".*"))  # the staged masks of both are gone

@@ -87,6 +87,7 @@ def test_propagate_through_the_window(qtbot, window, drive: Path) -> None:
     assert "5 frames" in seen[0] and "1 corrected or reviewed: kept" in seen[0]
     qtbot.waitUntil(lambda: not window.runner.is_running(), timeout=60000)
 
+    assert not list((ws.root / "corrected").glob(".*"))  # every staged mask was put in place
     status = {f: ws.frames[f].status for f in frames}
     assert [status[f] for f in frames[:6]] == [FrameStatus.CORRECTED, FrameStatus.PROPAGATED,
                                            FrameStatus.PROPAGATED, FrameStatus.CORRECTED,

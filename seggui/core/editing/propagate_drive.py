@@ -5,17 +5,20 @@ Three steps, so the slow part runs off the workspace owner's thread:
 1. `plan_propagation` (owner's thread): the N frames in drive order, which
    of them are the analyst's (corrected or reviewed, or being edited: kept
    unless the analyst asks to replace them), and where the drive ends.
-2. `propagate_job` (any thread; it reads files only, through a
-   `FrameReader` made on the owner's thread): each frame's labels are
+2. `propagate_job` (any thread; it reads pictures and masks through a
+   `FrameReader` made on the owner's thread, and encodes each carried mask
+   into a staged file beside its place, never touching the workspace's
+   own files or state): each frame's labels are
    carried from the frame before it in the chain (`propagate.carry`, the
    model's prediction kept where the flow fails its forward-backward check).
    At a kept frame the chain goes on from the analyst's own correction,
    a better start than our copy (a keyframe, in a tracker's terms). It stops
    and says where at a cut in the video, a frame of another size or one it
    cannot read.
-3. `record_step` (owner's thread): the carried mask is written as the
-   frame's correction with the status "propagated", unless the frame became
-   the analyst's meanwhile.
+3. `record_step` (owner's thread): the staged mask is renamed into place
+   as the frame's correction with the status "propagated" (a rename: the
+   encoding, 50 ms for a 1920x1080 mask, stays off the window's thread),
+   unless the frame became the analyst's meanwhile (the staged file goes).
 
 A propagated frame is shown, measured and reported like a corrected one
 (its mask is the corrected kind) but is left out of retraining until the
@@ -38,7 +41,7 @@ from seggui.core.frame_record import FrameStatus
 from seggui.core.images import read_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.mask_kind import MaskKind
-from seggui.core.masks import read_mask
+from seggui.core.masks import read_mask, write_mask
 from seggui.core.media.base import Source
 from seggui.core.workspace import Workspace
 
@@ -65,6 +68,12 @@ class Step:
     frame: str
     labels: np.ndarray | None
     unreliable: float
+    staged: Path | None = None  # the carried mask, encoded and written beside its place
+
+    def discard(self) -> None:
+        """Remove the staged file of a step that is not recorded."""
+        if self.staged is not None:
+            self.staged.unlink(missing_ok=True)
 
 
 @dataclass
@@ -136,6 +145,7 @@ class FrameReader:
         self._where: dict[str, tuple[Path | None, int]] = {}
         self._masks: dict[tuple[str, str], Path] = {}
         self._video: tuple[Path, str | None] | None = None
+        self._staged: dict[str, Path] = {}
         for fid in frames:
             rec = ws.frames[fid]
             self._where[fid] = (ws.image_path(fid), rec.index or 0)
@@ -143,6 +153,7 @@ class FrameReader:
                 self._video = (ws.source_path(fid) or Path(rec.source), rec.pattern)
             for kind in (MaskKind.PREDICTED, MaskKind.CORRECTED):
                 self._masks[(fid, kind)] = ws.mask_path(fid, kind)
+            self._staged[fid] = ws.mask_path(fid, MaskKind.CORRECTED).with_name(f".{fid}.propagated.png")
         self._source: Source | None = None
 
     def image(self, fid: str) -> np.ndarray:
@@ -162,6 +173,10 @@ class FrameReader:
         path = self._masks[(fid, kind)]
         return read_mask(path, self.table) if path.exists() else None
 
+    def stage(self, fid: str, labels: np.ndarray) -> Path:
+        """Encode a carried mask into its staged file (atomic); `record_step` renames it into place."""
+        return write_mask(self._staged[fid], labels)
+
     def close(self) -> None:
         if self._source is not None:
             self._source.close()
@@ -176,7 +191,8 @@ def propagate_job(plan: PropagationPlan, reader: FrameReader, labels: np.ndarray
                   token: CancelToken | None = None) -> Job[PropagationOutcome]:
     """Carry `labels` (the start frame's) along `plan.targets`; each `Progress.data["step"]` is a `Step`.
 
-    Reads only; `record_step` writes. Closes the reader at the end.
+    Stages each carried mask as a file; `record_step` puts it in place (or
+    `Step.discard` removes it). Closes the reader at the end.
     """
     out = PropagationOutcome(end_note=plan.end_note)
     total = len(plan.targets)
@@ -213,7 +229,12 @@ def propagate_job(plan: PropagationPlan, reader: FrameReader, labels: np.ndarray
                 labels, step = carried.labels, Step(fid, None, carried.unreliable)
                 out.kept.append(fid)
             else:
-                labels, step = carried.labels, Step(fid, carried.labels, carried.unreliable)
+                try:
+                    staged = reader.stage(fid, carried.labels)
+                except (BadInputError, OSError) as exc:
+                    out.stopped = f"the mask carried to {fid} cannot be written ({exc}); stopped there"
+                    break
+                labels, step = carried.labels, Step(fid, carried.labels, carried.unreliable, staged)
                 out.carried.append(fid)
             prev_id, prev_image = fid, image
             yield Progress(n, total, f"{fid}: {'kept (yours)' if step.labels is None else 'carried'}",
@@ -229,11 +250,15 @@ def record_step(ws: Workspace, plan: PropagationPlan, step: Step, busy: Iterable
     Checked again here, on the owner's thread: the analyst may have
     corrected or reviewed the frame, or opened it to edit, since the plan.
     """
-    if step.labels is None or step.frame in set(busy):
+    if step.labels is None:
         return False
-    if not plan.replace_analyst and ws.frames[step.frame].status in ANALYST:
+    if step.frame in set(busy) or (not plan.replace_analyst and ws.frames[step.frame].status in ANALYST):
+        step.discard()
         return False
-    ws.write_propagated(step.frame, step.labels)
+    if step.staged is not None:
+        ws.record_propagated(step.frame, step.staged)
+    else:
+        ws.write_propagated(step.frame, step.labels)
     return True
 
 
