@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from seggui.core.classes import ClassTable, load_classes
-from seggui.core.errors import BadInputError
+from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.images import is_image_file, list_images
 from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import check_mask_size, read_mask
@@ -183,15 +183,7 @@ class Opener:
                                    open_as="pictures" if pictures else "sequences", ws=known)
 
     def open_image(self, path: str | Path) -> Opened:
-        """One picture; an orthomosaic's overviews are built here, off the window's thread (once)."""
-        opened = self._open_pictures(Path(path), [Path(path)], [])
-        from seggui.core.geo.ortho_region import ensure_overviews, is_orthomosaic
-
-        if is_orthomosaic(path):
-            ensure_overviews(opened.workspace.root, Path(path))
-            opened.notes.info(f"{Path(path).name} opens as an orthomosaic: zoom in and paint to edit "
-                              "it by regions")
-        return opened
+        return self._open_pictures(Path(path), [Path(path)], [])
 
     def open_video(self, path: str | Path) -> Opened:
         """A video as a drive: a managed workspace holding one frame per decodable video frame."""
@@ -307,7 +299,32 @@ class Opener:
             for gt_dir in ground_truth_candidates(folder):
                 import_truth_folder(ws, gt_dir, sorted(taken), notes)
                 break
+        _prepare_orthomosaics(ws, pictures, notes)
         return Opened(ws, key, drives, notes)
+
+
+def _prepare_orthomosaics(ws: Workspace, pictures: list[Path], notes: Notes) -> None:
+    """Build the overviews of the orthomosaics among `pictures` now, on the opening thread (once).
+
+    The window shows an orthomosaic through them (`seggui.core.geo.ortho_region`);
+    building them later would freeze it.
+    """
+    from seggui.core.geo.ortho_region import ensure_overviews, is_orthomosaic
+
+    for pic in pictures:
+        if pic.suffix.lower() in (".tif", ".tiff") and is_orthomosaic(pic):
+            problems: list[str] = []
+            try:
+                ensure_overviews(ws.root, pic, problems=problems)
+            except BadInputError as exc:
+                notes.report(exc)
+                continue
+            except SegguiError as exc:  # the GIS extra is missing: said, the picture stays in the list
+                notes.error(f"{pic}: {exc}")
+                continue
+            for problem in problems[:3]:  # a damaged file says so once or a few times, not per strip
+                notes.error(f"{problem} (shown black in the overview)")
+            notes.info(f"{pic.name} opens as an orthomosaic: zoom in and paint to edit it by regions")
 
 
 def import_truth_folder(ws: Workspace, folder: Path, stems: list[str], notes: Notes) -> list[str]:

@@ -166,3 +166,26 @@ def test_a_thumbnail_of_an_orthomosaic_is_one_decimated_read(ortho: Path, monkey
     monkeypatch.setattr(thumbnails, "read_image", whole)
     thumb = thumbnails.read_small(ortho, 160)
     assert thumb.shape == (160, 160, 3) and thumb.dtype == np.uint8 and thumb.std() > 5
+
+
+def test_opening_a_folder_builds_the_overviews_of_its_orthomosaics_and_names_a_damaged_one(
+        ortho: Path, tmp_path: Path, monkeypatch) -> None:
+    from seggui.core.opening import Opener
+
+    monkeypatch.setenv("SEGGUI_ORTHO_PIXELS", "1000000")
+    folder = tmp_path / "survey"
+    folder.mkdir()
+    (folder / "site.tif").symlink_to(ortho)
+    data = ortho.read_bytes()
+    (folder / "cut.tif").write_bytes(data[:len(data) * 2 // 3])  # the last third of its tiles is gone
+    opened = Opener(tmp_path / "store").open(folder)
+    root = opened.workspace.root
+    caches = sorted(p.name for p in (root / "overviews").glob("*.tif"))
+    assert [c.split("-")[0] for c in caches] == ["cut", "site"]
+    said = [str(what) for _level, what in opened.notes]
+    assert any("site.tif opens as an orthomosaic" in t for t in said)
+    assert any(t.startswith("cut.tif: ") and "shown black" in t for t in said)  # named, once or a few times
+    assert sum("cut.tif: " in t and "shown black" in t for t in said) <= 3
+    with TileReader(open_pyramid(folder / "cut.tif", root)) as reader:  # the cached level: 1/4
+        coarse = reader.read(2, (0, SIDE, 0, SIDE))
+    assert coarse[:200].std() > 5 and (coarse[-100:] == 0).all()  # what the file gives, black the rest

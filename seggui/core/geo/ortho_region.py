@@ -23,6 +23,7 @@ prediction.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -41,7 +42,7 @@ from seggui.core.geo.overviews import Pyramid, TileReader, build_overviews, cach
 from seggui.core.geo.raster import GeoInfo, GeoRaster, Window, is_geotiff
 from seggui.core.images import read_image, write_image
 from seggui.core.imagesize import tiff_size
-from seggui.core.jobs import run_job
+from seggui.core.jobs import Progress, drive
 from seggui.core.mask_kind import MaskKind
 from seggui.core.workspace import Workspace
 
@@ -63,8 +64,12 @@ def ortho_pixels() -> int:
 
 
 def is_orthomosaic(path: str | Path | None) -> bool:
-    """A .tif over `ortho_pixels()`, by its header: shown through overviews, edited by regions."""
-    if path is None or not is_geotiff(path) or not Path(path).is_file():
+    """A .tif over `ortho_pixels()`, by its header: shown through overviews, edited by regions.
+
+    False without rasterio (the `geo` extra): the picture is then read whole, as before.
+    """
+    if path is None or not is_geotiff(path) or not Path(path).is_file() \
+            or importlib.util.find_spec("rasterio") is None:
         return False
     size = tiff_size(Path(path))
     return size is not None and size[0] * size[1] > ortho_pixels()
@@ -276,15 +281,22 @@ def write_back(ws: Workspace, source: Path, frame_id: str) -> Path | None:
     return write_region(OrthoFiles(ws.root, source), parsed[1], labels, ws.classes)
 
 
-def ensure_overviews(root: Path, source: Path, bands: tuple[int, ...] | None = None) -> Pyramid:
+def ensure_overviews(root: Path, source: Path, bands: tuple[int, ...] | None = None,
+                     problems: list[str] | None = None) -> Pyramid:
     """The pyramid of `source`, its cache built now when the file has no overviews and none is cached.
 
     Opening calls this on its worker thread, so the window answers while a
     20,000-px file without overviews is read once (see `core.geo.overviews`).
+    Strips the file cannot give (a damaged tile) are built black and said in
+    `problems`.
     """
     pyramid = open_pyramid(source, root, bands)
     if pyramid.cache is not None and not cache_ready(pyramid.cache):
-        run_job(build_overviews(source, pyramid.cache, bands))
+        def note(p: Progress) -> None:
+            if p.error and problems is not None:
+                problems.append(p.error)
+
+        drive(build_overviews(source, pyramid.cache, bands), note)
     return pyramid
 
 

@@ -37,6 +37,7 @@ from typing import Any, cast
 import cv2
 import numpy as np
 
+from seggui.core.errors import BadInputError
 from seggui.core.geo import require
 from seggui.core.geo.raster import GeoRaster, Window
 from seggui.core.jobs import CancelToken, Job, Progress
@@ -134,7 +135,12 @@ def build_overviews(source: str | Path, out: str | Path, bands: tuple[int, ...] 
                 for n, (r0, r1) in enumerate(strips, 1):
                     if token is not None:
                         token.raise_if_cancelled()
-                    rgb = decimated(ras, (r0, r1, 0, info.width), f)
+                    try:
+                        rgb = decimated(ras, (r0, r1, 0, info.width), f)
+                    except BadInputError as exc:  # a damaged strip is shown black; the others still show
+                        rgb = np.zeros((-(-(r1 - r0) // f), w, 3), np.uint8)
+                        yield Progress(n, len(strips) + 1, f"overviews of {info.path.name}",
+                                       error=f"{info.path.name}: {exc.problem}")
                     dst.write(np.moveaxis(rgb, -1, 0), window=require("rasterio.windows").Window(
                         0, r0 // f, rgb.shape[1], rgb.shape[0]))
                     yield Progress(n, len(strips) + 1, f"overviews of {info.path.name}")
