@@ -178,3 +178,30 @@ def test_the_dialog_refuses_what_cannot_be_carried(qtbot, window, drive: Path) -
     trigger(window, "propagate")
     assert answered == ["answered"] and "no correction to carry" in seen[0]
     assert not window.runner.is_running()
+    # at the last frame the dialog turns to the previous frames; asked for more than there are, it says so
+    s.set_frame(frames[-1])
+    s.apply_prediction(frames[-1], s.mask("ground_truth"), None, "test")
+    trigger(window, "accept")
+    chosen: list[tuple[int, int, bool]] = []
+
+    def back(dialog: PropagateDialog) -> None:
+        dialog.count.setValue(9)
+        chosen.append(dialog.choice())
+        seen.append(dialog.summary.text())
+        dialog.reject()
+
+    answered = when_dialog(back, PropagateDialog)
+    trigger(window, "propagate")
+    assert answered == ["answered"] and chosen[0] == (9, -1, False)
+    assert f"9 frames: {frames[-2]} … {frames[0]}" in seen[-1]
+
+
+def test_a_picture_is_not_a_drive(qtbot, window, camvid_folder: Path) -> None:
+    assert window.open_path(camvid_folder)  # 4 separate pictures
+    window.session.apply_prediction(window.session.current, window.session.mask("ground_truth"), None, "t")
+    trigger(window, "accept")
+    shown = when_dialog(lambda d: d.reject(), PropagateDialog, wait_ms=500)  # rejected, should it come
+    trigger(window, "propagate")
+    assert any("go to a frame of a video or an image sequence" in t for t in messages(window, "warning"))
+    qtbot.wait(600)
+    assert shown == [] and not window.runner.is_running()
