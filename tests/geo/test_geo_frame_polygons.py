@@ -71,3 +71,22 @@ def test_a_geographic_geotiff_and_a_plain_picture_do_not_mix(tmp_path: Path, sce
     assert res.per_class["parking"]["ratio"] == pytest.approx(1.0, abs=0.005)
     with pytest.raises(BadInputError, match=r"mixed\.gpkg.*cannot go into one polygon file"):
         run_job(export_polygons(ws, list(ws.frames), tmp_path / "mixed.gpkg"))
+
+
+def test_a_picture_with_a_world_file_and_prj_is_placed_in_its_crs(tmp_path: Path, scene) -> None:
+    """As the window writes an orthomosaic's editing region: a PNG, a world file and a .prj."""
+    import pyogrio.raw
+    import pyproj
+    import shapely
+
+    ws = _workspace(tmp_path, scene, {"region": None}, gsd=None)
+    (tmp_path / "region.pgw").write_text("0.15\n0\n0\n-0.15\n500000.075\n5000000.925\n")
+    (tmp_path / "region.prj").write_text(pyproj.CRS.from_epsg(32633).to_wkt(version="WKT1_ESRI"))
+    out = tmp_path / "region.gpkg"
+    res = run_job(export_polygons(ws, list(ws.frames), out, classes=["parking"]))
+    meta, _f, geoms, fields = pyogrio.raw.read(out)
+    assert meta["crs"] == "EPSG:32633" and res.has_crs and res.crs.startswith("EPSG:32633")
+    x0, _y0, _x1, y1 = shapely.total_bounds(shapely.from_wkb(geoms))
+    assert 500000 <= x0 < 500000 + 304 * 0.15 and 5000001 - 240 * 0.15 < y1 <= 5000001
+    area = float(dict(zip(meta["fields"], fields, strict=True))["area_m2"].sum())
+    assert area == pytest.approx(np.count_nonzero(scene.mask == 1) * 0.0225, rel=0.005)

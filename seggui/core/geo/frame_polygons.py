@@ -5,10 +5,11 @@ polygons of the chosen classes with class, area_m2, perimeter_m, centroid,
 source picture and model@version, in one GeoPackage, Shapefile or GeoJSON
 (`seggui.core.geo.vectorize`). Where the polygons lie:
 
-- a GeoTIFF picture with a CRS: on its own grid, areas as its CRS calls for
-  (planar, geodesic, Web Mercator corrected);
-- any other picture: a local grid in metres from its GSD (world file,
-  GeoTIFF tags, or the workspace's GSD that the analyst stated), origin at
+- a GeoTIFF picture with a CRS, or a picture with a world file and a
+  `.prj` beside it (an orthomosaic's editing region is one): on its own
+  grid, areas as its CRS calls for (planar, geodesic, Web Mercator corrected);
+- any other picture: a local grid in metres from its GSD (a world file
+  without `.prj`, or the workspace's GSD that the analyst stated), origin at
   the picture's top-left corner, y up, and **no CRS** in the file; GeoJSON
   is refused for these (RFC 7946 wants WGS84, and a picture that is not
   placed on the earth cannot be put there). Without any GSD the export is
@@ -20,14 +21,16 @@ have none; their local grids then overlap, told apart by `source`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from seggui.core.atomic import check_writable
 from seggui.core.errors import BadInputError
-from seggui.core.geo.raster import GeoRaster, is_geotiff
+from seggui.core.geo import require
+from seggui.core.geo.raster import GeoRaster
 from seggui.core.geo.vectorize import FORMATS, Grid, Polygons, mask_polygons, write_polygons
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.report import frame_gsd
@@ -60,17 +63,33 @@ class PolygonExport:
         return text
 
 
-def frame_grid(ws: Workspace, frame_id: str, shape: tuple[int, int]) -> Grid:
-    """Where the mask of `frame_id` lies: its GeoTIFF's CRS grid, else a local grid from its GSD."""
-    img = ws.image_path(frame_id)
-    if img is not None and img.is_file() and is_geotiff(img):
-        with GeoRaster(img) as ras:
+def _crs_grid(img: Path, shape: tuple[int, int]) -> Grid | None:
+    """The CRS grid of a picture: a GeoTIFF's, or a world file's with a `.prj` beside it; else None."""
+    with warnings.catch_warnings():  # a plain PNG or JPEG is not georeferenced: said below, not warned
+        warnings.filterwarnings("ignore", message="Dataset has no geotransform")
+        with GeoRaster(img) as ras:  # GDAL reads world files beside PNG and JPEG pictures too
             info = ras.info
-        if info.has_crs:
-            if (info.height, info.width) != shape:
-                raise BadInputError(img, f"is {info.width}x{info.height} but its mask is "
-                                         f"{shape[1]}x{shape[0]}: not on the same grid")
-            return Grid.from_info(info)
+    prj = img.with_suffix(".prj")
+    if not info.has_crs and info.georeferenced and prj.is_file():
+        crs = require("pyproj").CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace"))
+        epsg = crs.to_epsg()
+        info = replace(info, crs_wkt=crs.to_wkt(), epsg=epsg,
+                       crs_name=f"{f'EPSG:{epsg}' if epsg else 'custom CRS'} ({crs.name})")
+    if not info.has_crs:
+        return None
+    if (info.height, info.width) != shape:
+        raise BadInputError(img, f"is {info.width}x{info.height} but its mask is {shape[1]}x{shape[0]}: "
+                                 "not on the same grid")
+    return Grid.from_info(info)
+
+
+def frame_grid(ws: Workspace, frame_id: str, shape: tuple[int, int]) -> Grid:
+    """Where the mask of `frame_id` lies: its picture's CRS grid, else a local grid from its GSD."""
+    img = ws.image_path(frame_id)
+    if img is not None and img.is_file():
+        grid = _crs_grid(img, shape)
+        if grid is not None:
+            return grid
     gsd = frame_gsd(ws, frame_id, None, shape)
     if gsd is None:
         raise BadInputError(img, "has no CRS and no GSD: polygons in metres need one (set the GSD in the "
