@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from seggui.core.area import CONNECTIVITY
-from seggui.core.gsd import Gsd
+from seggui.core.gsd import Gsd, world_file_for
 
 MAX_ROWS = 50  # rows of the HTML table per frame (the JSON holds every region)
 MAP_SIDE = 480  # the region map's long side, px
@@ -62,20 +62,21 @@ def _method(gsd: Gsd | None) -> str:
 
 
 def placement(image: Path | None, gsd: Gsd | None) -> Placement:
-    """The CRS (a GeoTIFF's, when the geo extra can read it) and the area method of a frame."""
+    """The CRS and area method of a frame: a GeoTIFF's CRS, or a world file's with a `.prj` beside
+    it, when the geo extra can read them (`seggui.core.geo.frame_polygons.picture_info`)."""
     method = _method(gsd)
-    if image is None or image.suffix.lower() not in (".tif", ".tiff") or not image.is_file():
+    if image is None or not image.is_file() or (image.suffix.lower() not in (".tif", ".tiff")
+                                                 and world_file_for(image) is None):
         return Placement(None, None, method)
     from seggui.core.errors import SegguiError
     from seggui.core.geo import geo_available
 
     if not geo_available():
         return Placement(None, None, method)
-    from seggui.core.geo.raster import GeoRaster
+    from seggui.core.geo.frame_polygons import picture_info
 
     try:
-        with GeoRaster(image) as ras:
-            info = ras.info
+        info = picture_info(image)
     except SegguiError:
         return Placement(None, None, method)
     if not info.has_crs:

@@ -75,3 +75,21 @@ def test_report_names_the_crs_and_method_lists_and_maps_regions(tmp_path: Path, 
     assert "GSD stated by the user" in text and "Regions of parking" in text
     assert text.count('class="map" src="data:image/png;base64,') == 2
     assert "Centroids in EPSG:32633" in text and "Centroids in pixels (column, row)" in text
+
+
+def test_a_world_file_with_prj_gives_centroids_in_its_crs(tmp_path: Path) -> None:
+    pytest.importorskip("rasterio")
+    import pyproj
+
+    cv2.imwrite(str(tmp_path / "region.png"), np.full((60, 80, 3), 120, np.uint8))
+    (tmp_path / "region.pgw").write_text("0.15\n0\n0\n-0.15\n500000.075\n5000000.925\n")
+    (tmp_path / "region.prj").write_text(pyproj.CRS.from_epsg(32633).to_wkt(version="WKT1_ESRI"))
+    ws = Workspace.create(tmp_path / "ws", "aerial-parking-6")
+    ws.write_mask(ws.add_image(tmp_path / "region.png").id, "corrected", _mask())
+    out = tmp_path / "r.json"
+    assert main(["report", str(ws.root), "--format", "json", "--out", str(out)]) == 0
+    frame = json.loads(out.read_text())["frames"][0]
+    assert frame["crs"].startswith("EPSG:32633") and frame["area_method"].startswith("projected")
+    r = frame["regions"][1]
+    assert (r["centroid_x"], r["centroid_y"], r["centroid_in"]) == pytest.approx(
+        (500000.0 + 52 * 0.15, 5000001.0 - 45 * 0.15, "CRS"))

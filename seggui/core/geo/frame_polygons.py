@@ -30,7 +30,7 @@ from typing import Any
 from seggui.core.atomic import check_writable
 from seggui.core.errors import BadInputError
 from seggui.core.geo import require
-from seggui.core.geo.raster import GeoRaster
+from seggui.core.geo.raster import GeoInfo, GeoRaster
 from seggui.core.geo.vectorize import FORMATS, Grid, Polygons, mask_polygons, write_polygons
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.report import frame_gsd
@@ -63,18 +63,28 @@ class PolygonExport:
         return text
 
 
-def _crs_grid(img: Path, shape: tuple[int, int]) -> Grid | None:
-    """The CRS grid of a picture: a GeoTIFF's, or a world file's with a `.prj` beside it; else None."""
-    with warnings.catch_warnings():  # a plain PNG or JPEG is not georeferenced: said below, not warned
+def picture_info(img: Path) -> GeoInfo:
+    """A picture's grid as GDAL reads it (a GeoTIFF, or a world file beside a PNG or JPEG), with the
+    CRS of a `.prj` beside it when the file itself names none (GDAL reads no `.prj` for a PNG)."""
+    with warnings.catch_warnings():  # a plain PNG or JPEG is not georeferenced: said by the caller
         warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-        with GeoRaster(img) as ras:  # GDAL reads world files beside PNG and JPEG pictures too
+        with GeoRaster(img) as ras:
             info = ras.info
     prj = img.with_suffix(".prj")
     if not info.has_crs and info.georeferenced and prj.is_file():
-        crs = require("pyproj").CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace"))
+        try:
+            crs = require("pyproj").CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace"))
+        except Exception as exc:  # noqa: BLE001 - pyproj's CRSError: a .prj PROJ cannot read
+            raise BadInputError(prj, f"is not a CRS PROJ can read ({exc})") from None
         epsg = crs.to_epsg()
         info = replace(info, crs_wkt=crs.to_wkt(), epsg=epsg,
                        crs_name=f"{f'EPSG:{epsg}' if epsg else 'custom CRS'} ({crs.name})")
+    return info
+
+
+def _crs_grid(img: Path, shape: tuple[int, int]) -> Grid | None:
+    """The CRS grid of a picture (see `picture_info`), or None when it has no CRS."""
+    info = picture_info(img)
     if not info.has_crs:
         return None
     if (info.height, info.width) != shape:
