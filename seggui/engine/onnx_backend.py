@@ -13,12 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from seggui.core.errors import BadInputError
-from seggui.engine.devices import (
-    DEVICE_LABELS,
-    default_threads,
-    ort_working_providers,
-    quiet_native_output,
-)
+from seggui.engine.devices import DEVICE_LABELS, ort_working_providers, quiet_native_output
+from seggui.engine.threads import inference_threads, ort_spinning
 from seggui.paths import user_data_dir
 
 _DEVICE_PROVIDERS = {
@@ -29,8 +25,13 @@ _DEVICE_PROVIDERS = {
 }
 
 
-def session_options(threads: int | None):  # type: ignore[no-untyped-def]
-    """Options shared by inference and benchmark sessions: full graph optimisation, quiet log."""
+def session_options(threads: int | None, spinning: bool | None = None):  # type: ignore[no-untyped-def]
+    """Options shared by inference and benchmark sessions: full graph optimisation, quiet log.
+
+    Idle intra-op workers sleep rather than spin unless `spinning` (default:
+    SEGGUI_ORT_SPIN) says otherwise: spinning buys nothing measurable on a
+    quiet machine and takes the core from the thread doing the work on a busy one.
+    """
     import onnxruntime as ort
 
     ort.set_default_logger_severity(3)
@@ -40,6 +41,8 @@ def session_options(threads: int | None):  # type: ignore[no-untyped-def]
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     if threads:
         opts.intra_op_num_threads = threads
+    spin = ort_spinning() if spinning is None else spinning
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return opts
 
 
@@ -66,7 +69,7 @@ class OrtRunner:
     backend = "onnx"
 
     def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None,
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", spinning: bool | None = None) -> None:
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -90,15 +93,14 @@ class OrtRunner:
             else:
                 providers.append(p)
         providers.append("CPUExecutionProvider")
-        self.threads = None if chosen else (threads or default_threads())
+        self.threads = None if chosen else inference_threads(threads)
+        options = session_options(self.threads, spinning)
         try:
             if chosen:
                 with quiet_native_output():
-                    self.session = ort.InferenceSession(str(self.path), session_options(self.threads),
-                                                        providers=providers)
+                    self.session = ort.InferenceSession(str(self.path), options, providers=providers)
             else:
-                self.session = ort.InferenceSession(str(self.path), session_options(self.threads),
-                                                    providers=providers)
+                self.session = ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped errors
             if not self.path.is_file():
                 raise BadInputError(self.path, "ONNX file not found") from None

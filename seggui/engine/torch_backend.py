@@ -2,8 +2,9 @@
 
 On the GPU, autocast to float16 roughly doubles throughput with no visible
 change in the labels; on the CPU the model runs in float32 with a fixed
-thread count and channels-last memory layout (oneDNN's fastest convolution
-path). Everything runs under `inference_mode`, which skips autograd
+thread count (`threads.inference_threads`: the free cores when the model is
+loaded, unless set) and channels-last memory layout (oneDNN's fastest
+convolution path). Everything runs under `inference_mode`, which skips autograd
 bookkeeping entirely.
 """
 
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seggui.core.errors import BadInputError
-from seggui.engine.devices import default_threads, torch_cuda_available
+from seggui.engine.devices import torch_cuda_available
+from seggui.engine.threads import inference_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
@@ -44,7 +46,7 @@ class TorchRunner:
             self.precision = "fp16"
             self.model = model.to(self.torch_device).eval()
         else:
-            self.threads = threads or default_threads()
+            self.threads = inference_threads(threads)
             torch.set_num_threads(self.threads)  # process-wide: torch has one CPU pool
             self.torch_device = torch.device("cpu")
             self.device = "CPU"
@@ -62,6 +64,8 @@ class TorchRunner:
                 with torch.autocast("cuda", dtype=torch.float16):
                     y = self.model(x)
             else:
+                if self.threads and torch.get_num_threads() != self.threads:
+                    torch.set_num_threads(self.threads)  # another runner in this process changed the pool
                 y = self.model(x.contiguous(memory_format=torch.channels_last))
             return y.float().contiguous().cpu().numpy()
 

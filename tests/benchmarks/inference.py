@@ -1,6 +1,7 @@
 """Inference benchmark: naive torch vs our torch and ONNX Runtime backends, fp32 and int8, on the CPU.
 
     python tests/benchmarks/inference.py [--frames 5] [--rounds 3] [--threads N]
+    python tests/benchmarks/inference.py --under-load [--loads 0,1,2] [--model camvid-small]
 
 For each reference model (Unet-resnet18 and FPN-mobilenet_v2, random init,
 12 CamVid classes) at CamVid's 360x480, one run measures side by side:
@@ -21,6 +22,9 @@ burst of load from other processes hits all of them alike. Prints ONE JSON
 line: frames per second per variant, the ratios the targets speak of, and
 pixel agreement (ONNX vs torch, int8 vs fp32) on CamVid val frames.
 Targets: onnx >= 1.5x naive; int8 >= 1.3x onnx fp32 with >= 98% agreement.
+
+--under-load (tests/benchmarks/threads_load.py): the thread defaults against
+fixed settings with and without busy background processes; one JSON line.
 """
 
 from __future__ import annotations
@@ -146,15 +150,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    parser.add_argument("--under-load", action="store_true",
+                        help="thread defaults vs 1/2 threads and ORT spinning, with busy processes beside")
+    parser.add_argument("--loads", default="0,1,2", help="with --under-load: busy processes per condition")
+    parser.add_argument("--model", default="camvid-small", help="with --under-load: the card to run")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
+    if args.under_load:
+        from threads_load import run_under_load
+
+        loads = [int(v) for v in args.loads.split(",") if v.strip()]
+        print(json.dumps(run_under_load(args.model, _frames(args.frames), args.rounds, loads)))
+        return 0
 
     import onnxruntime as ort
     import torch
 
-    from seggui.engine.devices import default_threads
+    from seggui.engine.threads import inference_threads
 
-    threads = args.threads or default_threads()
+    threads = inference_threads(args.threads)
     frames = _frames(args.frames)
     t0 = time.perf_counter()
     out: dict = {
