@@ -29,8 +29,8 @@ def session_options(threads: int | None, spinning: bool | None = None):  # type:
     """Options shared by inference and benchmark sessions: full graph optimisation, quiet log.
 
     Idle intra-op workers sleep rather than spin unless `spinning` (default:
-    SEGGUI_ORT_SPIN) says otherwise: spinning buys nothing measurable on a
-    quiet machine and takes the core from the thread doing the work on a busy one.
+    SEGGUI_ORT_SPIN) says otherwise: on a busy machine a spinning worker takes
+    the core from the thread doing the work (measured in engine.threads).
     """
     import onnxruntime as ort
 
@@ -93,7 +93,9 @@ class OrtRunner:
             else:
                 providers.append(p)
         providers.append("CPUExecutionProvider")
-        self.threads = None if chosen else inference_threads(threads)
+        # every allowed core unless set: ORT's pool shares work with the caller, so it does not
+        # collapse on a busy machine once its workers sleep instead of spinning (see engine.threads)
+        self.threads = None if chosen else inference_threads(threads, adapt=False)
         options = session_options(self.threads, spinning)
         try:
             if chosen:

@@ -1,13 +1,17 @@
-"""How many CPU threads inference uses, chosen from the cores that are really free.
+"""How many CPU threads inference uses, so that a busy machine does not make it collapse.
 
-On a machine where other programs keep the cores busy, a thread pool as wide
-as the machine collapses: each convolution waits at a barrier for the thread
-the scheduler has put aside, and busy-waiting threads steal time from the one
-doing the work (measured on a busy 2-core machine: two torch threads ran at
-0.37x the speed of one, ONNX Runtime at 0.81x). So when nobody asked for a
-count, the backends take the cores left free by other processes, measured
-over a short sample of /proc/stat when the model is loaded, and ONNX Runtime's
-workers sleep instead of spinning when they run out of work.
+On a machine where other programs keep the cores busy, torch's OpenMP pool
+collapses when it is as wide as the machine: every convolution waits at a
+barrier for the thread the scheduler has put aside (two torch threads ran at
+0.13-0.21x the speed of one on the busy 2-core machine this was measured on).
+So the torch backend takes only the cores left free by other processes,
+measured over a short sample of /proc/stat when the model is loaded.
+
+ONNX Runtime's pool degrades gracefully instead, as long as its idle workers
+sleep rather than spin: the calling thread takes blocks of work too, so a
+descheduled worker only does less of it. Spinning workers were what hurt
+(two spinning threads: 0.56-0.89x of one; sleeping: 0.89-1.25x). So ONNX
+Runtime keeps every allowed core, with spinning off.
 
 Niced processes (a background training run) count as competing too: with the
 kernel's autogroup scheduling (on by default in most Linux distributions) a
@@ -15,6 +19,7 @@ process niced in another terminal session takes its full share of the CPU
 whatever its nice value (seen here: a nice-19 training run used more CPU than
 all normal-priority processes together). Only where autogroup is off and this
 process is not niced itself is niced time counted as free.
+
 Override: the backends' `threads` argument (`--threads N`), else the
 environment variable SEGGUI_THREADS=N; SEGGUI_ORT_SPIN=1 turns ONNX Runtime's
 spinning back on.
@@ -123,8 +128,12 @@ def env_threads() -> int | None:
     return n
 
 
-def inference_threads(requested: int | None = None) -> int:
-    """The CPU thread count for a backend: the caller's, else SEGGUI_THREADS, else the free cores."""
+def inference_threads(requested: int | None = None, *, adapt: bool = True) -> int:
+    """The CPU thread count for a backend: the caller's, else SEGGUI_THREADS, else the default.
+
+    The default is the cores left free by other processes (`adapt`, for
+    torch), or every allowed core (ONNX Runtime; see the module docstring).
+    """
     if requested:
         if requested < 1:
             raise BadInputError(None, f"the thread count must be at least 1, not {requested}")
@@ -133,7 +142,9 @@ def inference_threads(requested: int | None = None) -> int:
     if fixed is not None:
         return fixed
     cores = len(allowed_cores())
-    return 1 if cores <= 1 else adaptive_threads(cores, competing_load())
+    if not adapt or cores <= 1:
+        return max(1, cores)
+    return adaptive_threads(cores, competing_load())
 
 
 def ort_spinning() -> bool:

@@ -1,4 +1,4 @@
-"""Thread counts from the free cores, the overrides, and ONNX Runtime's spinning switch."""
+"""Thread counts (torch: the free cores; ONNX Runtime: all), the overrides, ORT's spinning switch."""
 
 from __future__ import annotations
 
@@ -86,7 +86,10 @@ def test_overrides_and_their_errors(monkeypatch) -> None:
         th.inference_threads(-2)
     monkeypatch.setattr(th, "competing_load", lambda sample_s=0.15: 3.0)
     monkeypatch.delenv(th.THREADS_ENV)
-    assert th.inference_threads() == 1
+    assert th.inference_threads() == 1  # torch: the free cores
+    assert th.inference_threads(adapt=False) == 4  # ONNX Runtime: every allowed core
+    monkeypatch.setenv(th.THREADS_ENV, "3")
+    assert th.inference_threads(adapt=False) == 3
 
 
 def test_ort_workers_do_not_spin_unless_asked(monkeypatch) -> None:
