@@ -3,6 +3,8 @@
 Trains in a separate process (as the GUI does), prints the old-versus-new
 comparison on the validation frames, and switches the workspace to the new
 version only with ``--promote``; ``--rollback`` and ``--list`` manage versions.
+Training stops after ``--time-budget`` seconds (default 40, 0 for no limit)
+and keeps its best epoch (seggui.training.retrain_budget).
 ``--base DATASET`` mixes a labelled dataset with the model's classes into every
 epoch, so a fine-tune on a handful of corrections does not forget the rest.
 """
@@ -14,6 +16,7 @@ import json
 import sys
 
 from seggui.cli.argtypes import positive_int
+from seggui.training.retrain_budget import DEFAULT_BUDGET_S  # plain numbers: no torch at start-up
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("workspace", help="workspace folder")
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs (default: enough for 40 optimiser steps, at least 5)")
+    p.add_argument("--time-budget", type=float, default=DEFAULT_BUDGET_S, metavar="SECONDS",
+                   help=f"stop training after this many seconds and keep the best epoch (default "
+                        f"{DEFAULT_BUDGET_S:g}; 0: no limit, the epochs run to the end)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     p.add_argument("--batch", type=positive_int, default=4, help="batch size (default 4)")
     p.add_argument("--val-fraction", type=float, default=0.2,
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_retrain(ws, epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
                         device=args.device, overrides=_overrides(args.set), base=args.base,
                         base_layout=args.base_layout, base_share=args.base_share,
-                        base_masks=args.base_masks)
+                        base_masks=args.base_masks, time_budget_s=args.time_budget or None)
     for problem in plan.problems:
         print(f"warning: {problem}", file=sys.stderr)
     print(plan.summary(), file=sys.stderr)

@@ -10,7 +10,8 @@ Modules, from the data to the model card:
   Jaccard, Focal, Tversky, Lovasz, BCE, symmetric difference), the staged loss,
   learning-rate schedules and plateau detection.
 - config: the run's settings; build: table, data, loaders and network from them.
-- loop: the training job (a generator of Progress); checkpoint: resumable state;
+- loop: the training job (a generator of Progress); budget: its optional wall-clock
+  limit and the learning-rate schedule that fits it; checkpoint: resumable state;
   versions: the new model card; ddp: torchrun / DistributedDataParallel.
 - run: ``python -m seggui.training.run CONFIG`` for the GUI (JSON lines on stdout).
 """

@@ -119,6 +119,10 @@ class TrainConfig:
     device: str = "auto"
     workers: int = 0
     steps_per_epoch: int | None = None  # cap (quick runs, benchmarks); None = the whole set
+    passes: int = 1  # passes over the training pairs per epoch (one validation per epoch; see loop.py)
+    # Stop once training (steps and validation, not set-up) has run this many seconds; the epoch in
+    # progress is cut short and validated, the best epoch's card stays (see budget.py). None: no limit.
+    time_budget_s: float | None = None
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32
@@ -165,6 +169,11 @@ class TrainConfig:
                 problems.append(f"{key} must be a positive integer")
         if not (isinstance(self.lr, int | float) and self.lr > 0):
             problems.append("lr must be a positive number")
+        if not isinstance(self.passes, int) or self.passes < 1:
+            problems.append("passes must be a positive integer")
+        tb = self.time_budget_s
+        if tb is not None and not (isinstance(tb, int | float) and not isinstance(tb, bool) and tb > 0):
+            problems.append("time_budget_s must be a positive number of seconds (or null for no limit)")
         if not 0 < self.warmup < 1:
             problems.append("warmup must lie strictly between 0 and 1")
         if self.version is not None and (not isinstance(self.version, int) or self.version < 1):

@@ -10,6 +10,13 @@ never disagree). A cancel or a kill at any moment therefore leaves the card
 of the best epoch so far and the checkpoint of the last completed one;
 ``resume: true`` continues from there.
 
+An epoch is `passes` passes over the training pairs (1 by default; a retrain
+on a handful of pictures makes one step a pass and would otherwise validate
+after every step). With ``time_budget_s`` the run stops between two steps once
+training has run that long, validates the epoch it cut short and ends with
+status ``time-budget`` (see budget.py); epoch records carry ``elapsed_s``
+(training seconds so far) and ``process_cpu_s`` (CPU seconds of this process).
+
 Progress: first one ``data={"event": "setup", "card", "train_pairs", "val_pairs",
 "steps", "device", "processes", "amp", "start_epoch", ...}``; then every
 training step yields ``data={"event": "step", "epoch", "step", "steps"}``
@@ -27,13 +34,11 @@ bit-identical weights. On CUDA set ``deterministic: true`` for the same.
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -44,6 +49,7 @@ from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.metrics import compute_metrics
 from seggui.engine.card import ModelCard, resolve_model
 from seggui.training import ddp
+from seggui.training.budget import Budget, BudgetLR
 from seggui.training.build import (
     encoder_of,
     find_split,
@@ -55,7 +61,7 @@ from seggui.training.build import (
     set_encoder_frozen,
     train_mode,
 )
-from seggui.training.checkpoint import load_checkpoint, save_checkpoint
+from seggui.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 from seggui.training.class_weights import class_weights
 from seggui.training.config import TrainConfig
 from seggui.training.layouts import fingerprint
@@ -81,22 +87,6 @@ class TrainResult:
     epochs_run: int
     history: list[dict[str, Any]]
     model: nn.Module
-
-
-def seed_everything(seed: int, deterministic: bool) -> None:
-    """Seed python, numpy and torch; optionally insist on deterministic kernels (CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    if deterministic:
-        import os
-
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
-    elif torch.cuda.is_available():
-        torch.backends.cudnn.benchmark = True
 
 
 def _num(x: float) -> float | None:
@@ -149,7 +139,7 @@ class _Run:
         self.staged = StagedLoss(cfg.stages or [cfg.loss], self.ignore, weights, cfg.stage_patience,
                                  cfg.min_delta).to(self.device)
         self.optimizer = make_optimizer(cfg.optimizer, self.model.parameters(), cfg.lr, cfg.weight_decay)
-        steps = len(self.train_loader)
+        steps = len(self.train_loader) * cfg.passes
         self.steps = min(steps, cfg.steps_per_epoch) if cfg.steps_per_epoch else steps
         if self.steps < 1:
             raise BadInputError(None, f"{len(split.train)} training pairs make no batch of {cfg.batch}")
@@ -157,6 +147,7 @@ class _Run:
                                        cfg.lr_patience)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.early = Plateau(cfg.early_stop, cfg.min_delta)
+        self.budget, self.cut_short = Budget(cfg.time_budget_s), False
         self.last_lr = cfg.lr
         self.best_epoch: int | None = None
         self.start_epoch, self.best_miou = 0, -math.inf
@@ -188,6 +179,7 @@ class _Run:
         self.staged.load_state_dict(ck["staged"])
         self.early.load_state_dict(ck["early"])
         self.start_epoch = int(ck["epoch"])
+        self.budget = Budget(self.cfg.time_budget_s, float(ck.get("train_s") or 0.0))
         self.best_miou = float(ck["best_miou"])
         self.best_epoch = ck.get("best_epoch")
         self.best_metrics = dict(ck.get("best_metrics") or {})
@@ -198,24 +190,43 @@ class _Run:
         flag = self.cancel is not None and self.cancel.cancelled
         return ddp.any_true(flag, self.info) if self.info.enabled else flag
 
+    def _out_of_time(self) -> bool:
+        flag = self.budget.exhausted
+        return ddp.any_true(flag, self.info) if self.info.enabled else flag
+
+    def _batches(self, epoch: int) -> Any:
+        """The epoch's batches: `passes` passes, each a sub-epoch of its own shuffle and augmentation.
+
+        With one pass the sampler sees epoch numbers as before passes existed,
+        so earlier runs' seeds give the same batches.
+        """
+        sampler = self.train_loader.sampler
+        for k in range(self.cfg.passes):
+            sampler.set_epoch(epoch * self.cfg.passes + k)  # type: ignore[attr-defined]
+            yield from self.train_loader
+
     def _batch(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         x = batch["image"].to(self.device, non_blocking=True).float().mul_(self.scale).add_(self.shift)
         y = batch["mask"].to(self.device, non_blocking=True).long()
         return x, y
 
     def _train_epoch(self, epoch: int, net: nn.Module, frozen: bool) -> Job[tuple[float, float, float]]:
-        """One pass over the shard; returns (mean loss over processes, images/s, seconds)."""
+        """One epoch over the shard; returns (mean loss over processes, images/s, seconds)."""
         train_mode(self.model, frozen)
-        self.train_loader.sampler.set_epoch(epoch)  # type: ignore[attr-defined]
+        self.budget.start()
         loss_fn = self.staged.current
         total = torch.zeros((), device=self.device)
         images = 0
         t0 = time.perf_counter()
         done0 = epoch * self.steps
-        step = -1
-        for step, batch in enumerate(self.train_loader):
+        ran = 0
+        for step, batch in enumerate(self._batches(epoch)):
             if step >= self.steps:
                 break
+            if step > 0 and self._out_of_time():
+                self.cut_short = True
+                break
+            ran = step + 1
             if self._cancelled():
                 raise Cancelled("training cancelled")
             x, y = self._batch(batch)
@@ -230,6 +241,9 @@ class _Run:
             if isinstance(self.sched, torch.optim.lr_scheduler.OneCycleLR):
                 if self.sched.last_epoch < self.sched.total_steps:  # a resumed run may hold one step more
                     self.sched.step()
+            elif isinstance(self.sched, BudgetLR):
+                done = (done0 + step + 1) / (self.cfg.epochs * self.steps)
+                self.sched.step(max(done, self.budget.fraction()))
             total += loss.detach()
             images += x.shape[0]
             data: dict[str, Any] = {"event": "step", "epoch": epoch + 1, "step": step + 1,
@@ -238,11 +252,13 @@ class _Run:
             if (step + 1) % LOG_EVERY == 0 or step + 1 == self.steps:
                 data.update(loss=float(total) / (step + 1), lr=self.last_lr)
                 msg += f" loss {data['loss']:.4f}"
+            if self.budget.limit_s is not None:
+                data["budget_left_s"] = round(self.budget.left_s or 0.0, 1)
             for err in batch["errors"]:
                 yield Progress(done0 + step, self.cfg.epochs * self.steps, msg, error=err)
             yield Progress(done0 + step + 1, self.cfg.epochs * self.steps, msg, data=data)
         secs = time.perf_counter() - t0
-        loss_sum, n_img, steps = ddp.sum_floats([float(total), images, step + 1], self.info)
+        loss_sum, n_img, steps = ddp.sum_floats([float(total), images, ran], self.info)
         return loss_sum / max(steps, 1), n_img / max(secs, 1e-9), secs
 
     @torch.no_grad()
@@ -281,6 +297,7 @@ class _Run:
             "class_weights": self.class_weights, "processes": self.info.world,
             "device": str(self.device), "amp": self.amp,
             "train_pairs": len(self.split.train), "val_pairs": len(self.split.val),
+            "train_s": round(self.budget.spent_s, 1),
         }
         return build_card(
             name=self.name, version=self.version, description=self.cfg.description or
@@ -298,7 +315,7 @@ class _Run:
             "scaler": self.scaler.state_dict() if self.amp else None,
             "staged": self.staged.state_dict(), "early": self.early.state_dict(),
             "best_miou": self.best_miou, "best_epoch": self.best_epoch, "best_metrics": self.best_metrics,
-            "history": self.history, "config": self.cfg.to_dict(),
+            "history": self.history, "config": self.cfg.to_dict(), "train_s": self.budget.spent_s,
         })
         lines = "".join(_json_line(r) for r in self.history)
         atomic_write_text(self.run_dir / "metrics.jsonl", lines)
@@ -345,6 +362,8 @@ class _Run:
                 record, stop = self._decide(epoch, loss, val_loss, metrics, ips, train_s, val_s, frozen)
                 if stop:
                     status = "early-stopped"
+                elif self.cut_short or (epoch + 1 < cfg.epochs and self._out_of_time()):
+                    status, stop = "time-budget", True
                 elif epoch + 1 == cfg.epochs:
                     status = "finished"
                 if main:
@@ -394,6 +413,7 @@ class _Run:
             "pixel_accuracy": d.get("pixel_accuracy"), "lr": self.last_lr,
             "images_per_s": round(ips, 3), "train_s": round(train_s, 3), "val_s": round(val_s, 3),
             "encoder_frozen": frozen, "best": best, "switched_loss": switched, "early_stop": stop,
+            "elapsed_s": round(self.budget.spent_s, 2), "process_cpu_s": round(time.process_time(), 2),
         }
         if best:
             self.best_miou = miou if math.isfinite(miou) else self.best_miou

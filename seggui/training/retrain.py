@@ -8,7 +8,7 @@ against the model's classes here, so a mismatch is refused before anything
 starts), snapshots them and writes a training config; `RetrainProcess` runs
 ``python -m seggui.training.run`` in a separate process, so a crash or an
 out-of-memory in training cannot take the caller (the GUI) down and all GPU
-memory returns when it exits. Comparing the old and new model, promoting and
+memory returns when it exits (seggui.training.retrain_process). Comparing the old and new model, promoting and
 rolling back live in `seggui.training.retrain_versions`.
 
 Why a snapshot: the analyst keeps correcting while the model trains. The run
@@ -19,31 +19,31 @@ change under a running epoch and the new card records exactly what it saw.
 
 from __future__ import annotations
 
-import collections
-import json
-import os
-import queue
 import shutil
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable
-from seggui.core.errors import BadInputError, Cancelled, SegguiError
-from seggui.core.jobs import CancelToken, Job, Progress
+from seggui.core.errors import BadInputError
+from seggui.core.jobs import CancelToken, Job
 from seggui.core.masks import write_mask
 from seggui.core.workspace import FrameRecord, FrameStatus, Workspace
 from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, resolve_layout
 from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
+from seggui.training.retrain_budget import BUDGET_SIDE, DEFAULT_BUDGET_S, budget_settings
+from seggui.training.retrain_process import (  # re-exported: callers import them from here
+    RetrainProcess,
+    RetrainResult,
+    TrainingFailed,
+)
 from seggui.training.versions import claim_version_dir, discard_unfinished
+
+__all__ = ["RetrainPlan", "RetrainProcess", "RetrainResult", "TrainingFailed", "plan_retrain", "retrain_job"]
 
 DRIVE_BLOCK = 10  # a drive is split into train/validation in runs of this many frames
 DEFAULT_LR = 1e-3  # see plan_retrain: 1e-4 did not move a model across a real change of domain
@@ -53,10 +53,6 @@ MIN_EPOCHS = 5
 NOTHING_TO_LEARN = "no corrected frames: correct some masks (brush) or mark frames reviewed, then retrain"
 CONFIG_FILE = "retrain.json"  # inside the new card folder, beside data/
 LARGE_SIDE = 512  # pictures larger than this train on random crops of this size
-
-
-class TrainingFailed(SegguiError):
-    """The training process stopped with an error; the message carries its cause."""
 
 
 @dataclass
@@ -78,17 +74,6 @@ class RetrainPlan:
         mixed = f" + the {describe(self.base)}" if self.base else ""
         return (f"retraining {self.parent.ref} on {len(self.train_ids)} corrected frames{mixed}, validating "
                 f"on {len(self.val_ids)} ({self.val_source}) -> {self.out}")
-
-
-@dataclass
-class RetrainResult:
-    """How the run ended: the new card folder, its status and the epoch records seen."""
-
-    card_dir: Path
-    status: str
-    best_miou: float | None
-    epochs_run: int
-    epochs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def current_card(ws: Workspace) -> ModelCard:
@@ -216,24 +201,31 @@ def _next_out(ws: Workspace, parent: ModelCard) -> tuple[Path, int]:
     return claim_version_dir(ws.models_dir, parent.name, parent.version + 1)
 
 
-def _crop_for(ws: Workspace, ids: list[str], base: BaseSet | None = None,
-              table: ClassTable | None = None) -> list[int] | None:
+def _sizes(ws: Workspace, ids: list[str], kind: str = "corrected") -> list[tuple[int, int]]:
+    """(height, width) of the frames' masks of `kind`."""
+    from seggui.core.masks import read_mask
+
+    return [read_mask(ws.mask_path(fid, kind)).shape[:2] for fid in ids]
+
+
+def _crop_for(sizes: list[tuple[int, int]], base: BaseSet | None = None,
+              table: ClassTable | None = None, side: int = LARGE_SIDE) -> list[int] | None:
     """Random crops for large pictures (memory), whole pictures for small ones.
 
-    With a base set its first picture counts too (a dataset's pictures
-    usually share one size; Cityscapes' 2048x1024 must be cropped).
+    `sizes` are those of the training masks. With a base set its first
+    picture counts too (a dataset's pictures usually share one size;
+    Cityscapes' 2048x1024 must be cropped).
     """
-    from seggui.core.masks import read_mask
     from seggui.training.readers import read_sample_mask
 
-    sizes = [read_mask(ws.mask_path(fid, "corrected")).shape[:2] for fid in ids]
+    sizes = list(sizes)
     for sample in base.samples[:PROBE_MASKS] if base is not None else []:
         try:
             sizes.append(read_sample_mask(sample, table).shape[:2])  # type: ignore[arg-type]
             break
         except BadInputError:  # reported by the base set's probe; the readers skip it in training
             continue
-    return [LARGE_SIDE, LARGE_SIDE] if any(max(h, w) > LARGE_SIDE for h, w in sizes) else None
+    return [side, side] if any(max(h, w) > side for h, w in sizes) else None
 
 
 def _base_set(parent: ModelCard, root: str | Path, layout: str | None, share: float,
@@ -273,6 +265,7 @@ def plan_retrain(
     base_layout: str | None = None,
     base_share: float = 0.5,
     base_masks: str | None = None,
+    time_budget_s: float | None = DEFAULT_BUDGET_S,
 ) -> RetrainPlan:
     """Choose frames, snapshot them and write the config of a fine-tune of the current model.
 
@@ -285,6 +278,14 @@ def plan_retrain(
     with another seed). The comparison before Promote guards against a run
     that made things worse. `overrides` takes any other TrainConfig setting
     (the "advanced" dialog).
+
+    `time_budget_s` (default DEFAULT_BUDGET_S; None or 0: no limit) stops
+    the training after that many seconds and sets the schedule that makes
+    the most of them (seggui.training.retrain_budget): with `epochs` None the
+    MIN_STEPS passes are grouped into epochs of a few passes, so validation
+    costs at most about a quarter of the training; explicit `epochs` are
+    epochs of one pass each, cut short by the budget. Budgeted runs train on
+    BUDGET_SIDE crops (a quarter of the cost of LARGE_SIDE ones per step).
 
     `base` names a dataset folder (`base_layout`: one of the trainer's
     layouts, or None/"auto" to tell from the folder) to mix into every epoch
@@ -306,8 +307,14 @@ def plan_retrain(
         _snapshot(ws, data_dir / "val", val, "ground_truth" if source == "ground truth" else "corrected")
     per_epoch = len(train) + (record["per_epoch"] if record else 0)
     batch = max(1, min(batch, per_epoch))
+    auto = epochs is None
     if epochs is None:  # passes over the corrections, as without a base set (its samples come on top)
         epochs = auto_epochs(len(train), max(1, min(batch, len(train))))
+    sizes = _sizes(ws, train)
+    crop = _crop_for(sizes, found, parent.classes, BUDGET_SIDE if time_budget_s else LARGE_SIDE)
+    train_px = sum(crop[0] * crop[1] if crop else h * w for h, w in sizes) * per_epoch // max(1, len(train))
+    val_px = sum(h * w for h, w in _sizes(Workspace.open(data_dir / "val"), val)) if val else 0
+    timing = budget_settings(time_budget_s, epochs, train_px if auto else 0, val_px)
     description = f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}"
     if found is not None:
         description += f", mixed with {found.config.share:.0%} of {Path(found.config.root).name}"
@@ -321,125 +328,13 @@ def plan_retrain(
         "stride": parent.input.stride,
         **({"encoder": parent.encoder} if parent.encoder else {}),
         "batch": batch, "augment": "basic",
-        "crop": _crop_for(ws, train, found, parent.classes), "device": device, "workers": 0,
-        "base": found.config.__dict__ if found is not None else None,
+        "crop": crop, "device": device, "workers": 0,
+        "base": found.config.__dict__ if found is not None else None, **timing,
     }
     settings.update(overrides or {})
     cfg = TrainConfig.from_dict(settings, out / CONFIG_FILE)
     path = atomic_write_json(out / CONFIG_FILE, cfg.to_dict())
     return RetrainPlan(parent, out, train, val, source, cfg, Path(path), problems, record)
-
-
-class RetrainProcess:
-    """``python -m seggui.training.run CONFIG`` as a child process, read as a job.
-
-    stdout is the JSON-lines protocol of seggui.training.run; stderr is kept
-    (its last lines) to explain a crash that left no ``error`` line.
-    """
-
-    def __init__(self, config: str | Path, python: str | None = None,
-                 env: dict[str, str] | None = None, kill_after_s: float = 60.0) -> None:
-        self.config = Path(config)
-        self.python = python or sys.executable
-        self.env = env
-        self.kill_after_s = kill_after_s
-        self.proc: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
-
-    def start(self) -> None:
-        """Spawn the child and the threads that drain its pipes (a full pipe would stall it)."""
-        self.proc = subprocess.Popen(
-            [self.python, "-m", "seggui.training.run", str(self.config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            encoding="utf-8", env={**os.environ, **(self.env or {})},
-        )
-        threading.Thread(target=self._drain, args=(self.proc.stdout, True), daemon=True).start()
-        threading.Thread(target=self._drain, args=(self.proc.stderr, False), daemon=True).start()
-
-    def _drain(self, stream: IO[str] | None, is_stdout: bool) -> None:
-        assert stream is not None
-        for line in stream:
-            (self._lines.put if is_stdout else self._stderr.append)(line.rstrip("\n"))
-        if is_stdout:
-            self._lines.put(None)
-
-    def cancel(self) -> None:
-        """Ask the run to stop at its next step (it saves nothing half-done)."""
-        if self.proc is not None and self.proc.poll() is None and self.proc.stdin is not None:
-            try:
-                self.proc.stdin.write("cancel\n")
-                self.proc.stdin.flush()
-            except (OSError, ValueError):  # already gone
-                pass
-
-    def kill(self) -> None:
-        """Stop the child now (a run that ignores cancel); waits for it to exit."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait()
-
-    def stderr_tail(self, lines: int = 8) -> str:
-        return "\n".join(list(self._stderr)[-lines:])
-
-    def _failure(self, message: str) -> TrainingFailed:
-        tail = self.stderr_tail()
-        return TrainingFailed(f"training failed: {message}" + (f"\n{tail}" if tail else ""))
-
-    def job(self, token: CancelToken | None = None) -> Job[RetrainResult]:
-        """Run to the end, yielding Progress per step/epoch; raises Cancelled or TrainingFailed."""
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None
-        epochs: list[dict[str, Any]] = []
-        cancel_sent: float | None = None
-        final: dict[str, Any] | None = None
-        done, total = 0, None
-        try:
-            while True:
-                if token is not None and token.cancelled and cancel_sent is None:
-                    self.cancel()
-                    cancel_sent = time.monotonic()
-                if cancel_sent is not None and time.monotonic() - cancel_sent > self.kill_after_s:
-                    self.kill()
-                try:
-                    line = self._lines.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if line is None:
-                    break
-                try:
-                    ev = json.loads(line)
-                except json.JSONDecodeError:
-                    self._stderr.append(line)
-                    continue
-                kind = ev.get("event")
-                if kind in ("done", "cancelled", "error"):
-                    final = ev
-                elif kind == "warning":
-                    yield Progress(done, total, "warning", error=str(ev.get("message")), data=ev)
-                elif kind in ("step", "epoch", "setup", "start"):
-                    if kind == "epoch":
-                        epochs.append(ev)
-                    done, total = int(ev.get("done") or done), ev.get("total", total)
-                    yield Progress(done, total, str(ev.get("message") or kind), data=ev)
-        finally:
-            if self.proc.poll() is None and final is None:  # the caller stopped listening: stop the run
-                self.cancel()
-                try:
-                    self.proc.wait(timeout=self.kill_after_s)
-                except subprocess.TimeoutExpired:
-                    self.kill()
-        rc = self.proc.wait()
-        if final is None:
-            raise self._failure(f"the process exited with status {rc} and no result")
-        if final["event"] == "cancelled":
-            raise Cancelled("retraining cancelled; the current model stays in use")
-        if final["event"] == "error":
-            raise self._failure(str(final.get("message")))
-        return RetrainResult(Path(final["card"]), str(final.get("status")), final.get("best_miou"),
-                             int(final.get("epochs_run") or 0), epochs)
 
 
 def retrain_job(plan: RetrainPlan, token: CancelToken | None = None,

@@ -21,7 +21,7 @@ chatter goes to stderr); every object has an ``event``:
   "val_loss", "miou", "per_class_iou": {name: iou or null}, "pixel_accuracy",
   "lr", "images_per_s", "stage", "loss_name", "best", ...}`` — after each epoch.
 - ``{"event": "warning", "message": str}`` — a file left out, a note; the run goes on.
-- ``{"event": "done", "card": path, "status": "finished" | "early-stopped",
+- ``{"event": "done", "card": path, "status": "finished" | "early-stopped" | "time-budget",
   "best_miou": float or null, "best_epoch": int or null, "epochs_run": int}``
 - ``{"event": "cancelled", "card": path or null}`` — stopped on request; the
   card and ``train/last.pt`` are those of the last completed epoch.

@@ -2,7 +2,9 @@
 
 - `make_lr_scheduler`: ``onecycle`` (cosine, 30% warm-up by default, stepped
   every batch), ``plateau`` (halve the rate when validation mIoU has not
-  improved for `patience` epochs, stepped every epoch) or ``constant``.
+  improved for `patience` epochs, stepped every epoch), ``budget`` (cosine over a
+  time budget or the planned steps, whichever ends first: seggui.training.budget)
+  or ``constant``.
 - `Plateau`: "has the metric stopped improving?" — the one rule behind early
   stopping, loss-stage switching and nothing else, so they cannot disagree.
 - `StagedLoss`: a list of loss specs (e.g. bce -> iou -> symdiff, the schedule
@@ -25,9 +27,10 @@ import torch
 from torch import nn
 
 from seggui.core.errors import BadInputError
+from seggui.training.budget import BudgetLR
 from seggui.training.losses import build_loss
 
-LR_SCHEDULES = ("onecycle", "plateau", "constant")
+LR_SCHEDULES = ("onecycle", "plateau", "budget", "constant")
 
 
 @dataclass
@@ -129,14 +132,17 @@ def make_lr_scheduler(
     steps_per_epoch: int,
     warmup: float = 0.3,
     patience: int = 3,
-) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | BudgetLR | None:
     """The learning-rate schedule; None for ``constant``.
 
     OneCycle's peak is the optimizer's configured rate; it starts at peak/25
-    and ends near zero.
+    and ends near zero. ``budget`` is stepped by the loop with the run's
+    progress (BudgetLR.step), `warmup` being the share of it spent warming up.
     """
     if kind == "constant":
         return None
+    if kind == "budget":
+        return BudgetLR(optimizer, warmup)
     if kind == "onecycle":
         peaks = [g["lr"] for g in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(

@@ -1,4 +1,4 @@
-"""The Retrain panel's Advanced dialog: epochs, learning rate, batch and the base dataset.
+"""The Retrain panel's Advanced dialog: time budget, epochs, learning rate, batch and the base dataset.
 
 Kept apart from the panel so each module holds one concept: this one is the
 form and its defaults (those of `plan_retrain`, safe for a non-expert), the
@@ -24,8 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seggui.training.retrain_budget import DEFAULT_BUDGET_S  # plain numbers: no torch
+
 # those of plan_retrain: safe for a non-expert; no base set unless the analyst names one
-DEFAULTS = {"epochs": None, "lr": 1e-3, "batch": 4, "base": None, "base_layout": "auto", "base_share": 0.5}
+DEFAULTS = {"epochs": None, "lr": 1e-3, "batch": 4, "base": None, "base_layout": "auto", "base_share": 0.5,
+            "time_budget_s": DEFAULT_BUDGET_S}
 
 
 def base_text(settings: dict[str, Any]) -> str:
@@ -36,7 +39,10 @@ def base_text(settings: dict[str, Any]) -> str:
 
 
 class AdvancedDialog(QDialog):
-    """Epochs, learning rate, batch size and the base dataset of the next retrain.
+    """Time budget, epochs, learning rate, batch size and the base dataset of the next retrain.
+
+    The time budget stops the training after that many seconds (the best
+    epoch so far is kept); 0 means no limit: the epochs run to the end.
 
     The base dataset (a labelled folder with the model's classes) is mixed
     into every epoch so the model does not forget what it knew while it
@@ -48,6 +54,12 @@ class AdvancedDialog(QDialog):
 
         super().__init__(parent)
         self.setWindowTitle("Retrain settings")
+        self.budget = QSpinBox()
+        self.budget.setRange(0, 24 * 3600)
+        self.budget.setSuffix(" s")
+        self.budget.setSpecialValueText("no limit")  # 0: the planned epochs run to the end
+        self.budget.setValue(int(settings.get("time_budget_s") or 0))
+        self.budget.setToolTip("Training stops after this many seconds and keeps its best epoch so far")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 1000)
         self.epochs.setSpecialValueText("auto (40 steps, at least 5)")  # 0: plan_retrain chooses
@@ -84,6 +96,7 @@ class AdvancedDialog(QDialog):
         row.addWidget(self.choose_base)
         row.addWidget(self.clear_base)
         form = QFormLayout(self)
+        form.addRow("Time budget", self.budget)
         form.addRow("Epochs", self.epochs)
         form.addRow("Learning rate", self.lr)
         form.addRow("Batch size", self.batch)
@@ -113,4 +126,5 @@ class AdvancedDialog(QDialog):
     def values(self) -> dict[str, Any]:
         return {"epochs": self.epochs.value() or None, "lr": self.lr.value(), "batch": self.batch.value(),
                 "base": self.base.text().strip() or None, "base_layout": self.base_layout.currentText(),
-                "base_share": round(self.base_share.value(), 2)}
+                "base_share": round(self.base_share.value(), 2),
+                "time_budget_s": float(self.budget.value()) or None}

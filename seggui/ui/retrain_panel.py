@@ -268,6 +268,7 @@ class RetrainPanel(QWidget):
             self._curves()
         if p.total and p.done:
             left = (time.monotonic() - self._t0) / p.done * (p.total - p.done)
+            left = min(left, ev.get("budget_left_s", left))  # a time budget may end it sooner
             last = self.epochs[-1] if self.epochs else {}
             ips = f"{last['images_per_s']:.1f} images/s · " if last.get("images_per_s") else ""
             epoch = ev.get("epoch") or len(self.epochs)

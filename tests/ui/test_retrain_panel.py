@@ -170,8 +170,12 @@ def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path,
     dialog = AdvancedDialog(panel.settings, panel)
     dialog.epochs.setValue(3)
     dialog.lr.setValue(0.0005)
+    assert dialog.budget.value() == 40  # the default time budget (seconds of training)
+    dialog.budget.setValue(90)
     assert dialog.values() == {"epochs": 3, "lr": pytest.approx(0.0005), "batch": 2, "base": None,
-                               "base_layout": "auto", "base_share": 0.5}
+                               "base_layout": "auto", "base_share": 0.5, "time_budget_s": 90.0}
+    dialog.budget.setValue(0)  # "no limit": the planned epochs run to the end
+    assert dialog.budget.text() == "no limit" and dialog.values()["time_budget_s"] is None
 
     # a model whose weights cannot be read: the training process fails and says why
     bad = tiny_card(tmp_path / "cards" / "broken")
