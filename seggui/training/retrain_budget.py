@@ -13,9 +13,11 @@ retrain with a budget instead:
 - follows the ``budget`` learning-rate schedule: a short warm-up, then a
   cosine decay that ends with the budget or with the planned steps,
   whichever comes first, so the rate is high while there is time to use it;
-- trains on BUDGET_SIDE crops: on Houston, 40 steps of 256x256 crops
-  reached the parking IoU of 40 steps of 512x512 ones (0.82 and 0.71 with
-  two seeds, against 0.77) at about a quarter of the cost per step;
+- trains on BUDGET_SIDE crops: on Houston with this schedule at lr 1e-3,
+  256x256 crops reached validation parking IoU 0.40 after 117 CPU seconds
+  of the training process and 0.61 after 144, 512x512 crops 0.17 after 125
+  and 0.52 after 194 (2026-12-06, load 7-9 on 2 cores); at lr 2e-3 the
+  256x256 run collapsed to no parking at all, so the rate stays 1e-3;
 - validates once per epoch of `passes` passes over the corrections, with
   `passes` chosen so validation costs at most about VAL_SHARE of the
   training between two validations (a retrain on three pictures makes one
