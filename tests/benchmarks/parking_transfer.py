@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from seggui.core.class_map import parse_map_arg
 from seggui.core.classes import load_classes
