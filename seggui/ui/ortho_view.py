@@ -9,7 +9,7 @@ background. Pan and zoom are the canvas's own.
 
 Editing: a left press with a painting tool (any tool but Navigate) makes the
 4096-px cell under the pointer the *editing region*, an ordinary frame of
-the workspace (`NAME@r<row>c<col>`, `core.geo.ortho_region.make_region`),
+the workspace (`NAME@r<row>c<col>`, `core.geo.ortho_region.write_region_files`),
 and the window switches to it keeping the view: the same ground under the
 same screen pixel. The canvas then holds that cell at full resolution with
 its mask; the normal tools, undo, autosave and the live figures (the Areas
@@ -36,10 +36,13 @@ from seggui.core.geo.ortho_region import (
     REGION,
     OrthoFiles,
     is_orthomosaic,
-    make_region,
     parse_region_id,
+    record_region,
     region_at,
+    region_id,
+    region_known,
     write_back,
+    write_region_files,
 )
 from seggui.core.geo.overviews import open_pyramid
 from seggui.core.mask_kind import MaskKind
@@ -272,11 +275,15 @@ class OrthoView(QObject):
             return False
         if self.session.read_only:
             return False  # the editor says why when the press reaches it
-        try:
-            fid = call_in_background(lambda: make_region(ws, o.source, win))
-        except BadInputError as exc:
-            self.session.log.report(exc)
-            return False
+        fid = region_id(o.source.stem, win)
+        if not region_known(ws, o.source, win):
+            table = ws.classes
+            try:  # the files on a worker thread (the window paints), the workspace on this one
+                picture, kinds = call_in_background(lambda: write_region_files(ws.root, o.source, win, table))
+            except BadInputError as exc:
+                self.session.log.report(exc)
+                return False
+            record_region(ws, fid, picture, kinds)
         self.switch_to(fid)
         return True
 

@@ -36,6 +36,7 @@ import numpy as np
 from seggui.core.classes import ClassTable
 from seggui.core.editing.label_map import unlabelled_value
 from seggui.core.errors import BadInputError
+from seggui.core.frame_ids import safe_mask_path
 from seggui.core.geo import require
 from seggui.core.geo.maskfile import colormap, mask_profile
 from seggui.core.geo.overviews import Pyramid, TileReader, build_overviews, cache_ready, open_pyramid
@@ -44,6 +45,7 @@ from seggui.core.images import read_image, write_image
 from seggui.core.imagesize import tiff_size
 from seggui.core.jobs import Progress, drive
 from seggui.core.mask_kind import MaskKind
+from seggui.core.masks import write_mask
 from seggui.core.workspace import Workspace
 
 ENV_ORTHO_PIXELS = "SEGGUI_ORTHO_PIXELS"
@@ -187,12 +189,31 @@ def make_region(ws: Workspace, source: Path, win: Window, bands: tuple[int, ...]
 
     Returns its frame id. A frame made before is returned as it is: its own
     files are newer than the GeoTIFF windows (they are written back from it).
+    The window does the two halves apart: `write_region_files` on a worker
+    thread (files only), `record_region` on the thread that owns `ws`.
     """
-    files = OrthoFiles(ws.root, source)
-    fid = region_id(files.stem, win)
-    picture = files.picture(win)
-    if fid in ws.frames and picture.is_file():
+    fid = region_id(source.stem, win)
+    if region_known(ws, source, win):
         return fid
+    picture, kinds = write_region_files(ws.root, source, win, ws.classes, bands)
+    record_region(ws, fid, picture, kinds)
+    return fid
+
+
+def region_known(ws: Workspace, source: Path, win: Window) -> bool:
+    """The region frame of `win` exists with its picture (nothing to read from the GeoTIFFs)."""
+    return region_id(source.stem, win) in ws.frames and OrthoFiles(ws.root, source).picture(win).is_file()
+
+
+def write_region_files(root: Path, source: Path, win: Window, table: ClassTable,
+                       bands: tuple[int, ...] | None = None) -> tuple[Path, list[str]]:
+    """Write a region's picture (with its world file) and its mask windows as workspace PNGs; files only.
+
+    Returns (the picture, the mask kinds written); safe on any thread, as it
+    never touches the `Workspace` object.
+    """
+    files = OrthoFiles(root, source)
+    fid, picture = region_id(files.stem, win), files.picture(win)
     if not picture.is_file():
         with GeoRaster(source, bands) as ras:
             rgb = ras.read_rgb(win)
@@ -200,17 +221,23 @@ def make_region(ws: Workspace, source: Path, win: Window, bands: tuple[int, ...]
         picture.parent.mkdir(parents=True, exist_ok=True)
         write_world_file(picture, info, win)
         write_image(picture, rgb)
+    kinds: list[str] = []
     labels, corrected = mask_window(files, win)
+    pred = read_window(files.predicted, win)
+    for kind, mask in ((MaskKind.PREDICTED, pred), (MaskKind.CORRECTED, labels if corrected else None)):
+        if mask is not None:
+            write_mask(safe_mask_path(root, kind, fid), labels_for_editing(mask, table))
+            kinds.append(kind)
+    return picture, kinds
+
+
+def record_region(ws: Workspace, fid: str, picture: Path, kinds: list[str]) -> None:
+    """Add a region frame whose files `write_region_files` wrote (one seggui.json write)."""
     with ws.batch():
         ws.add_image(picture, frame_id=fid)
-        if labels is not None:
-            pred = read_window(files.predicted, win)
-            if pred is not None:
-                ws.write_mask(fid, MaskKind.PREDICTED, labels_for_editing(pred, ws.classes), save=False)
-            if corrected:
-                ws.write_mask(fid, MaskKind.CORRECTED, labels_for_editing(labels, ws.classes), save=False)
+        for kind in kinds:
+            ws.record_mask(fid, kind, save=False)
         ws.save()
-    return fid
 
 
 def write_world_file(picture: Path, info: GeoInfo, win: Window) -> None:
