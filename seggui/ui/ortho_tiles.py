@@ -32,11 +32,13 @@ from PySide6.QtGui import QImage, QPainter, QRegion
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from seggui.core.errors import BadInputError
+from seggui.core.geo import require
 from seggui.core.geo.ortho_region import OrthoFiles, labels_for_editing, mask_window
 from seggui.core.geo.overviews import TILE, Pyramid, TileReader
 from seggui.ui.qtutil import rgb_to_qimage, rgba_to_qimage
 
 MAX_TILES = 160
+GDAL_CACHE_MB = 64
 Key = tuple[int, int, int]  # level, tile row, tile column
 
 
@@ -75,6 +77,12 @@ class TileLoader(QObject):
             return None if self._stop else self._wanted.pop(0)
 
     def _run(self) -> None:
+        # GDAL's block cache defaults to 5% of the machine's memory and fills with full-resolution
+        # blocks as the view pans: held to GDAL_CACHE_MB (the tiles are kept here, in MAX_TILES)
+        with require("rasterio").Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            self._read_wanted()
+
+    def _read_wanted(self) -> None:
         reader: TileReader | None = None
         told = False
         try:
