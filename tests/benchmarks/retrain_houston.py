@@ -23,7 +23,7 @@ This script runs that loop through the product's own code on the real data:
 
 Variants, side by side in one run (default: `default,previous`, issue 21's
 "retraining in a minute" against the defaults it replaced):
-- `default`: what `seggui retrain WS` does with no flags: a 40 s training
+- `default`: what `seggui retrain WS` does with no flags: a DEFAULT_BUDGET_S training
   budget, the `budget` schedule at lr 1e-3, 256x256 crops, epochs of a few
   passes (seggui.training.retrain_budget);
 - `previous`: the defaults before the budget (`--time-budget 0`: epochs for at
