@@ -16,7 +16,7 @@ import numpy as np
 
 from seggui.core.synth.labels import BUILDING, VEGETATION, VEHICLE
 from seggui.core.synth.layout import Building, Car, Layout, Line, Tree
-from seggui.core.synth.texture import MAT, smooth_noise, texture_gain
+from seggui.core.synth.texture import MAT, jpeg_round_trip, smooth_noise, texture_gain
 from seggui.core.synth.varied import finish as varied_finish
 from seggui.core.synth.varied import vary_texture
 
@@ -291,9 +291,6 @@ def sensor(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), rng.uniform(0.45, 0.9))
     img = img + rng.normal(0, rng.uniform(1.0, 3.5), img.shape).astype(np.float32)
     if rng.random() < 0.5:
-        bgr = cv2.cvtColor(np.clip(img + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
-        if ok:
-            decoded = cast(np.ndarray, cv2.imdecode(buf, cv2.IMREAD_COLOR))
-            img = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.float32)
+        img = jpeg_round_trip(img, int(rng.integers(70, 96)))
     return img
+

@@ -51,3 +51,12 @@ def texture_gain(rng: np.random.Generator, material: np.ndarray, gsd: float) -> 
     gain = 1.0 + amp[..., 0] * grain + amp[..., 1] * mottle + amp[..., 2] * patch
     return cast(np.ndarray, np.clip(gain, 0.3, 1.8))
 
+
+def jpeg_round_trip(img: np.ndarray, quality: int) -> np.ndarray:
+    """The picture (float RGB) through JPEG at `quality` and back: real pictures carry its artefacts."""
+    bgr = cv2.cvtColor(np.clip(img + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        return img
+    decoded = cast(np.ndarray, cv2.imdecode(buf, cv2.IMREAD_COLOR))
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.float32)

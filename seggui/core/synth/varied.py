@@ -25,14 +25,12 @@ pixels, and the default style's pixels do not change.
 
 from __future__ import annotations
 
-from typing import cast
-
 import cv2
 import numpy as np
 
 from seggui.core.errors import BadInputError
 from seggui.core.synth.layout import RGB, Area, Car, Layout, Line
-from seggui.core.synth.texture import MAT, smooth_noise
+from seggui.core.synth.texture import MAT, jpeg_round_trip, smooth_noise
 
 STYLES = ("default", "varied")
 LOT_CLASS, ROAD_CLASS, BACKGROUND_CLASS = 1, 2, 0  # aerial-parking-6 ids (see labels.py)
@@ -272,9 +270,5 @@ def finish(img: np.ndarray, rng: np.random.Generator, sensor_stage: bool = True)
     img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), float(np.exp(r.uniform(np.log(0.3), np.log(2.0)))))
     img = img + r.normal(0, r.uniform(0.5, 6.0), img.shape).astype(np.float32)
     if r.random() < 0.8:
-        bgr = cv2.cvtColor(np.clip(img + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(r.integers(35, 96))])
-        if ok:
-            decoded = cast(np.ndarray, cv2.imdecode(buf, cv2.IMREAD_COLOR))
-            img = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.float32)
+        img = jpeg_round_trip(img, int(r.integers(35, 96)))
     return img
