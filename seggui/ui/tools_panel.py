@@ -80,15 +80,22 @@ def create_actions(win: QMainWindow, ctrl: EditController) -> dict[str, QAction]
     a["classify"] = _act(win, "Classify unlabelled pi&xels from my strokes", ctrl.assist.classify_rest,
                          ("Ctrl+Shift+C",), "A pixel classifier (random forest) learns the painted classes "
                          "and fills every unlabelled pixel (undoable)")
-    runner = getattr(win, "runner", None)  # the window's job runner: progress and cancel in the job panel
+
+    def classify_others(only_unpredicted: bool) -> object:
+        runner = getattr(win, "runner", None)  # the window's job runner: progress and cancel in the job panel
+        if runner is None:  # a window without one (a bare test window) has no background jobs
+            ctrl.session.log.warning("no job runner in this window: cannot run the pixel classifier")
+            return False
+        return ctrl.assist.pixels.apply_to_others(runner, only_unpredicted=only_unpredicted)
+
     a["classify_unpredicted"] = _act(
         win, "Pixel classifier on pictures &without a prediction",
-        lambda: ctrl.assist.pixels.apply_to_others(runner, only_unpredicted=True), (),
+        lambda: classify_others(True), (),
         "Run the pixel classifier trained on your strokes on every picture with no prediction yet: its "
         "masks are written as predictions to correct and review (a background job)")
     a["classify_all"] = _act(
         win, "Pixel classifier on all &other pictures",
-        lambda: ctrl.assist.pixels.apply_to_others(runner, only_unpredicted=False), (),
+        lambda: classify_others(False), (),
         "Run the pixel classifier trained on your strokes on every other picture; its masks replace their "
         "predictions (corrections stay) (a background job)")
     a["uncertain"] = _act(win, "Most &uncertain picture", ctrl.assist.next_uncertain, ("U",),

@@ -15,6 +15,7 @@ from seggui.core.images import list_images, read_image, write_image
 from seggui.core.jobs import Progress, run_job
 from seggui.core.masks import read_mask, write_mask
 from seggui.core.workspace import FrameStatus, Workspace
+from seggui.training.retrain_budget import DEFAULT_BUDGET_S
 from seggui.ui.retrain_dialog import AdvancedDialog
 
 HW = (96, 128)
@@ -170,7 +171,7 @@ def test_refusal_and_training_error_leave_the_model(qtbot, window, camvid: Path,
     dialog = AdvancedDialog(panel.settings, panel)
     dialog.epochs.setValue(3)
     dialog.lr.setValue(0.0005)
-    assert dialog.budget.value() == 40  # the default time budget (seconds of training)
+    assert dialog.budget.value() == DEFAULT_BUDGET_S  # the default time budget (seconds of training)
     dialog.budget.setValue(90)
     assert dialog.values() == {"epochs": 3, "lr": pytest.approx(0.0005), "batch": 2, "base": None,
                                "base_layout": "auto", "base_share": 0.5, "time_budget_s": 90.0}
