@@ -14,7 +14,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
-from seggui.ui import drive_export, drive_run, polygon_export, propagate_drive, report_export, tools_panel
+from seggui.ui import (
+    drive_export,
+    drive_run,
+    ortho_export,
+    polygon_export,
+    propagate_drive,
+    report_export,
+    tools_panel,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from seggui.ui.main_window import MainWindow
@@ -83,6 +91,10 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "export_polygons": _action(win, "&Polygons (GeoPackage, Shapefile, GeoJSON)…",
                                    lambda: polygon_export.polygon_dialog(win), None,
                                    "Class regions of this picture or all as GIS polygons with their area"),
+        "export_ortho": _action(win, "&Orthomosaic mask (GeoTIFF or polygons)…",
+                                lambda: ortho_export.ortho_export_dialog(win), None,
+                                "The orthomosaic's correction over its prediction as one GeoTIFF, or as "
+                                "polygons (.gpkg, .shp, .geojson)"),
         "export_csv": _action(win, "Per-frame &area CSV of the drive…",
                               lambda: drive_export.area_csv_dialog(win), None,
                               "One row per frame: m² per class"),
@@ -125,8 +137,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["open"], a["open_folder"], a["open_pictures"], a["open_gt"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
-    m.addMenu("&Export").addActions([a["export_report"], a["export_polygons"], a["export_overlay"],
-                                     a["export_csv"]])
+    m.addMenu("&Export").addActions([a["export_report"], a["export_polygons"], a["export_ortho"],
+                                     a["export_overlay"], a["export_csv"]])
     m.addAction(a["name_ws"])
     m.addSeparator()
     m.addAction(a["quit"])
