@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
 from seggui.ui import (
+    bands_dialog,
     drive_export,
     drive_run,
     ortho_export,
@@ -130,6 +131,11 @@ def build(win: MainWindow) -> dict[str, QAction]:
                                      "without a prediction last); kept with the workspace")
     a["sort_uncertain"].triggered.connect(lambda on: win.frames.set_order("uncertainty" if on else "list"))
     win.frames.orderChanged.connect(lambda order: a["sort_uncertain"].setChecked(order == "uncertainty"))
+    a["bands"] = _action(win, "&Bands…", lambda: bands_dialog.bands_dialog(win), None,
+                         "Which bands of a multi-band GeoTIFF (RGBA, RGBN) are shown as R, G, B")
+    a["bands"].setEnabled(False)
+    for signal in (win.session.frameChanged, win.session.opened):
+        signal.connect(lambda *_: bands_dialog.update_action(win, a["bands"]))
     a["run"].setIconText("Run")
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()
@@ -147,6 +153,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m.addActions([a["fit"], a["one"]])
     m.addSeparator()
     m.addActions([a["view_pred"], a["view_gt"], a["view_err"], a["view_pic"]])
+    m.addAction(a["bands"])
     m.addSeparator()
     m.addActions([a["thumbnails"], a["sort_uncertain"]])
     win.docks_menu = m.addMenu("&Panels")

@@ -15,11 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from seggui.core.errors import BadInputError
+from seggui.core.geo.bands import saved_bands
 from seggui.core.geo.ortho_region import OrthoFiles, is_orthomosaic, refresh_regions
 from seggui.core.jobs import CancelToken, Job, Progress, every, map_progress
 
 
-def _job(card: Any, predictor: Any, source: Any, out: Any, token: CancelToken) -> Job[Any]:
+def _job(card: Any, predictor: Any, source: Any, out: Any, bands: Any, token: CancelToken) -> Job[Any]:
     from seggui.engine.ortho import predict_ortho
 
     if predictor is None:
@@ -27,7 +28,8 @@ def _job(card: Any, predictor: Any, source: Any, out: Any, token: CancelToken) -
         from seggui.engine.predictor import load_predictor  # torch/ORT load here, off the GUI thread
 
         predictor = load_predictor(card)
-    return (yield from map_progress(predict_ortho(predictor, source, out, token=token), every(0.1)))
+    job = predict_ortho(predictor, source, out, bands=bands, token=token)
+    return (yield from map_progress(job, every(0.1)))
 
 
 def run_model(view: Any, scope: str, inference: Any) -> bool | None:
@@ -60,8 +62,9 @@ def run_model(view: Any, scope: str, inference: Any) -> bool | None:
     if not inference.use_model_classes():
         return False
     card, predictor, files = inference.card, inference.predictor, OrthoFiles(ws.root, o.source)
-    handle = inference.runner.start(f"Predicting {o.source.name}",
-                                    lambda token: _job(card, predictor, o.source, files.predicted, token))
+    source, bands = o.source, saved_bands(ws, o.source)  # the bands the window shows (View ▸ Bands…)
+    handle = inference.runner.start(f"Predicting {source.name}",
+                                    lambda tok: _job(card, predictor, source, files.predicted, bands, tok))
     if handle is None:
         return False
 

@@ -32,6 +32,7 @@ from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from seggui.core.errors import BadInputError
+from seggui.core.geo.bands import saved_bands
 from seggui.core.geo.ortho_region import (
     REGION,
     OrthoFiles,
@@ -169,7 +170,7 @@ class OrthoView(QObject):
     def _make_layer(self, stem: str, src: Path) -> None:
         self._drop_layer()
         ws = self.session.workspace
-        pyramid = open_pyramid(src, ws.root)
+        pyramid = open_pyramid(src, ws.root, saved_bands(ws, src))  # View ▸ Bands… (core.geo.bands)
         files = OrthoFiles(ws.root, src)
         self.ortho = Ortho(stem, src, pyramid.height, pyramid.width, pyramid.picture_level, files)
         layer = TileLayer(pyramid, self.canvas.overlay_opacity,
@@ -188,6 +189,10 @@ class OrthoView(QObject):
             self.base.setZValue(-1)
             self.canvas.scene().addItem(self.base)
         self._resync(ws, files)
+
+    def reload(self) -> None:
+        """Forget the tiles and the layer (other bands chosen): the next frame change builds them anew."""
+        self._drop_layer()
 
     def _drop_layer(self) -> None:
         if self.layer is not None:
@@ -277,9 +282,10 @@ class OrthoView(QObject):
             return False  # the editor says why when the press reaches it
         fid = region_id(o.source.stem, win)
         if not region_known(ws, o.source, win):
-            table = ws.classes
+            table, bands = ws.classes, self.layer.pyramid.bands if self.layer is not None else None
             try:  # the files on a worker thread (the window paints), the workspace on this one
-                picture, kinds = call_in_background(lambda: write_region_files(ws.root, o.source, win, table))
+                picture, kinds = call_in_background(
+                    lambda: write_region_files(ws.root, o.source, win, table, bands))
             except BadInputError as exc:
                 self.session.log.report(exc)
                 return False

@@ -26,6 +26,7 @@ from seggui.core.confusion import ConfusionMatrix
 from seggui.core.drive_media import DriveMedia
 from seggui.core.editing import Editor
 from seggui.core.errors import BadInputError
+from seggui.core.geo.bands import saved_bands  # View ▸ Bands…
 from seggui.core.geo.ortho_region import frame_picture  # an orthomosaic's picture: its overviews
 from seggui.core.gsd import Gsd, find_gsd
 from seggui.core.mask_kind import MaskKind
@@ -215,7 +216,7 @@ class Session(QObject):
             path = ws.image_path(fid)
             if path is None:
                 raise BadInputError(ws.root, f"frame {fid} has neither a picture nor a video")
-            return frame_picture(ws.root, path)
+            return frame_picture(ws.root, path, saved_bands(ws, path))
 
         return self._cached((fid, "image"), load)
 
@@ -420,8 +421,8 @@ class Session(QObject):
         self.classesChanged.emit()
 
     def _ws_settings(self, key: str) -> None:
-        if key == MIN_REGION_KEY:  # regions are counted anew (areas are cached by the size too)
-            self._drop(lambda k: k[1].startswith("area:"))
+        if key in (MIN_REGION_KEY, "bands"):  # regions counted anew; pictures read with the chosen bands
+            self._drop(lambda k: k[1].startswith("area:") or (key == "bands" and k[1] == "image"))
         self.settingsChanged.emit(key)
 
     def _ws_gsd(self, gsd: Gsd | None) -> None:

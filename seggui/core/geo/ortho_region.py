@@ -327,16 +327,22 @@ def ensure_overviews(root: Path, source: Path, bands: tuple[int, ...] | None = N
     return pyramid
 
 
-def frame_picture(root: Path, path: Path) -> np.ndarray:
+def frame_picture(root: Path, path: Path, bands: tuple[int, ...] | None = None) -> np.ndarray:
     """A frame's picture: read whole (`read_image`), or an orthomosaic's whole extent from its overviews.
+
+    `bands` (View ▸ Bands…, `core.geo.bands`) picks the RGB of a multi-band
+    GeoTIFF: a plain one is then read whole through `GeoRaster`.
 
     The window's picture of an orthomosaic is its pyramid's picture level
     (at most `PICTURE_SIDE` px a side); `seggui.ui.ortho_view` draws the
     finer levels over it and makes regions for editing.
     """
     if not is_orthomosaic(path):
-        return read_image(path)
-    with TileReader(ensure_overviews(root, path)) as reader:
+        if bands is None:
+            return read_image(path)
+        with GeoRaster(path, bands) as ras:
+            return ras.read_rgb((0, ras.info.height, 0, ras.info.width))
+    with TileReader(ensure_overviews(root, path, bands)) as reader:
         return reader.picture()
 
 
