@@ -167,20 +167,21 @@ class DrivePlot(QWidget):
         self.area_plot.setLabel("left", f"{name} ({unit})")
         # frames counted from 1 on screen, as on the timeline (indices stay 0-based inside)
         self.area_curve.setData([p.index + 1 for p in pts], [p.value for p in pts])
-        if pts:
+        if len(pts) > 1:
             self.area_plot.enableAutoRange()
-        else:  # nothing measured yet: show the drive's frame span, not pyqtgraph's empty default
+        else:  # none or one measured: the drive's frame span, not pyqtgraph's ±50 around one point
             first, last = (self.session.record(f).index or 0 for f in (self.frames[0], self.frames[-1]))
             self.area_plot.setXRange(first + 1, max(last, first + 1) + 1, padding=0.02)
-            self.area_plot.setYRange(0, 1, padding=0)
+            self.area_plot.setYRange(0, max(1.0, 1.2 * pts[0].value) if pts else 1, padding=0)
         with_gt = [p for p in pts if not math.isnan(p.iou)]
         self.iou_curve.setData([p.index + 1 for p in with_gt], [p.iou for p in with_gt])
         self.iou_plot.setVisible(bool(with_gt))
         self.area_plot.setLabel("bottom", None if with_gt else "frame")
         missing = len(self.frames) - len(pts)
+        gt_frames = f"{len(with_gt)} frame{'s' if len(with_gt) != 1 else ''}"
         self.info.setText(f"{name}: {len(pts)} of {len(self.frames)} frames measured"
                           + (f" ({missing} without a mask or still measuring)" if missing else "")
-                          + (f"; IoU on {len(with_gt)} frames with ground truth" if with_gt else ""))
+                          + (f"; IoU on {gt_frames} with ground truth" if with_gt else ""))
         self._move_cursor()
 
     def _move_cursor(self) -> None:

@@ -117,7 +117,8 @@ def plan_propagation(ws: Workspace, drive: list[str], start: str, count: int, di
         raise BadInputError(ws.root, f"propagate to at least one frame, not {count}")
     status = ws.frames[start].status
     if status not in SOURCES:
-        raise BadInputError(ws.root, f"{start} has no correction to carry ({status}): correct it first")
+        has = "no mask yet" if status == FrameStatus.NONE else "only the model's prediction"
+        raise BadInputError(ws.root, f"{start} has no correction to carry ({has}): correct it first")
     i = drive.index(start)
     rest = drive[i + 1:] if direction > 0 else drive[:i][::-1]
     if not rest:
