@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import types
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +21,6 @@ from seggui.training import budget as budget_mod
 from seggui.training.budget import FLOOR, Budget, BudgetLR, budget_factor
 from seggui.training.checkpoint import load_checkpoint
 from seggui.training.config import TrainConfig
-from seggui.training.loop import TrainResult, train_job
 from seggui.training.retrain import plan_retrain, retrain_job
 from seggui.training.retrain_budget import (
     DEFAULT_BUDGET_S,
@@ -32,21 +30,8 @@ from seggui.training.retrain_budget import (
     passes_for,
 )
 from seggui.training.retrain_versions import compare_models
+from tests.training.test_loop import _run
 from tests.training.test_retrain import CHILD_ENV, tiny_card
-
-
-def _run(cfg: dict[str, Any], cancel: CancelToken | None = None,
-         on: Any = None) -> tuple[TrainResult, list[Progress]]:
-    seen: list[Progress] = []
-    job = train_job(TrainConfig.from_dict(cfg), cancel)
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value, seen
-        seen.append(p)
-        if on is not None:
-            on(p)
 
 
 @pytest.fixture

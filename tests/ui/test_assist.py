@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from ui_helpers import link_pictures
+from ui_helpers import drag, link_pictures
 
 from seggui.core.masks import read_mask
 from seggui.core.workspace import FrameStatus
@@ -20,15 +20,6 @@ U, ROAD, PAVEMENT, CAR = 11, 3, 4, 8
 
 def click(qtbot, canvas, x: float, y: float, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     qtbot.mouseClick(canvas.viewport(), LEFT, modifier, canvas.map_from_image(QPointF(x, y)).toPoint())
-
-
-def drag(qtbot, canvas, a: tuple[float, float], b: tuple[float, float]) -> None:
-    vp = canvas.viewport()
-    pa, pb = (canvas.map_from_image(QPointF(*p)).toPoint() for p in (a, b))
-    qtbot.mousePress(vp, LEFT, pos=pa)
-    qtbot.mouseMove(vp, (pa + pb) / 2)
-    qtbot.mouseMove(vp, pb)
-    qtbot.mouseRelease(vp, LEFT, pos=pb)
 
 
 def settle(qtbot, ctrl) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
+from ui_helpers import drag
 
 from seggui.core.editing.classifier_run import SETTING, scribble_path
 from seggui.core.workspace import FrameStatus
@@ -17,15 +18,6 @@ from seggui.core.workspace import FrameStatus
 pytestmark = pytest.mark.slow  # a forest over four 960x720 pictures, twice: ~20 s on a busy machine
 LEFT = Qt.MouseButton.LeftButton
 U, SKY, ROAD = 11, 0, 3
-
-
-def drag(qtbot, canvas, a: tuple[float, float], b: tuple[float, float]) -> None:
-    vp = canvas.viewport()
-    pa, pb = (canvas.map_from_image(QPointF(*p)).toPoint() for p in (a, b))
-    qtbot.mousePress(vp, LEFT, pos=pa)
-    qtbot.mouseMove(vp, (pa + pb) / 2)
-    qtbot.mouseMove(vp, pb)
-    qtbot.mouseRelease(vp, LEFT, pos=pb)
 
 
 def errors(win) -> list[str]:

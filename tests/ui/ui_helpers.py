@@ -29,3 +29,15 @@ def stroke(qtbot, canvas, y: float, xs: tuple[float, ...] = (20.5, 120.5, 220.5)
     for p in pts[1:]:
         qtbot.mouseMove(vp, p)
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pts[-1])
+
+
+def drag(qtbot, canvas, a: tuple[float, float], b: tuple[float, float]) -> None:  # noqa: ANN001
+    """A real left-button drag on the canvas from image point `a` to `b`, through their midpoint."""
+    from PySide6.QtCore import QPointF, Qt
+
+    vp = canvas.viewport()
+    pa, pb = (canvas.map_from_image(QPointF(*p)).toPoint() for p in (a, b))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=pa)
+    qtbot.mouseMove(vp, (pa + pb) / 2)
+    qtbot.mouseMove(vp, pb)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pb)
