@@ -8,7 +8,12 @@ between two steps once the budget is spent, validates the epoch it was in
 (so those steps count), and keeps the card of the best epoch, as always.
 
 `Budget` measures training time only (steps and validation), not set-up;
-a resumed run continues with what was left, from its checkpoint.
+a resumed run continues with what was left, from its checkpoint. Its clock
+is the wall clock by default (what the analyst waits for), or with
+``budget_clock: cpu`` the process's own CPU seconds (all its threads): on a
+machine shared with other jobs that gives every run of a comparison the same
+work, whatever the load (data-loader worker processes are not counted, so
+such runs use ``workers: 0``).
 
 `BudgetLR` (``schedule: budget``) is a cosine schedule over the run's
 progress, the larger of the share of the budget spent and the share of the
@@ -29,24 +34,31 @@ from typing import Any
 import torch
 
 FLOOR = 0.05  # the budget schedule ends at this share of the peak rate
+CLOCKS = ("wall", "cpu")  # budget_clock values: time.perf_counter, time.process_time
 
 
 class Budget:
     """Seconds of training spent against an optional limit (None: no limit, only measured)."""
 
-    def __init__(self, limit_s: float | None, spent_s: float = 0.0) -> None:
+    def __init__(self, limit_s: float | None, spent_s: float = 0.0, clock: str = "wall") -> None:
+        if clock not in CLOCKS:
+            raise ValueError(f"budget clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
         self.limit_s = float(limit_s) if limit_s else None
         self.spent_before = float(spent_s)  # by earlier sessions of a resumed run
+        self.clock = clock
         self.t0: float | None = None
+
+    def _now(self) -> float:
+        return time.process_time() if self.clock == "cpu" else time.perf_counter()
 
     def start(self) -> None:
         """Start the clock (when the first step begins, after the set-up)."""
         if self.t0 is None:
-            self.t0 = time.perf_counter()
+            self.t0 = self._now()
 
     @property
     def spent_s(self) -> float:
-        now = time.perf_counter() - self.t0 if self.t0 is not None else 0.0
+        now = self._now() - self.t0 if self.t0 is not None else 0.0
         return self.spent_before + now
 
     @property

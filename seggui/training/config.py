@@ -123,6 +123,7 @@ class TrainConfig:
     # Stop once training (steps and validation, not set-up) has run this many seconds; the epoch in
     # progress is cut short and validated, the best epoch's card stays (see budget.py). None: no limit.
     time_budget_s: float | None = None
+    budget_clock: str = "wall"  # "cpu": the process's CPU seconds (comparisons on a shared machine)
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32
@@ -174,6 +175,8 @@ class TrainConfig:
         tb = self.time_budget_s
         if tb is not None and not (isinstance(tb, int | float) and not isinstance(tb, bool) and tb > 0):
             problems.append("time_budget_s must be a positive number of seconds (or null for no limit)")
+        if self.budget_clock not in ("wall", "cpu"):
+            problems.append('budget_clock must be "wall" or "cpu"')
         if not 0 < self.warmup < 1:
             problems.append("warmup must lie strictly between 0 and 1")
         if self.version is not None and (not isinstance(self.version, int) or self.version < 1):

@@ -147,7 +147,7 @@ class _Run:
                                        cfg.lr_patience)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.early = Plateau(cfg.early_stop, cfg.min_delta)
-        self.budget, self.cut_short = Budget(cfg.time_budget_s), False
+        self.budget, self.cut_short = Budget(cfg.time_budget_s, clock=cfg.budget_clock), False
         self.last_lr = cfg.lr
         self.best_epoch: int | None = None
         self.start_epoch, self.best_miou = 0, -math.inf
@@ -179,7 +179,7 @@ class _Run:
         self.staged.load_state_dict(ck["staged"])
         self.early.load_state_dict(ck["early"])
         self.start_epoch = int(ck["epoch"])
-        self.budget = Budget(self.cfg.time_budget_s, float(ck.get("train_s") or 0.0))
+        self.budget = Budget(self.cfg.time_budget_s, float(ck.get("train_s") or 0.0), self.cfg.budget_clock)
         self.best_miou = float(ck["best_miou"])
         self.best_epoch = ck.get("best_epoch")
         self.best_metrics = dict(ck.get("best_metrics") or {})

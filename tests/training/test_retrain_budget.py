@@ -4,6 +4,7 @@ the schedule follows the budget, the card says what was done, resume and cancel 
 from __future__ import annotations
 
 import json
+import time
 import types
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         now[0] += 10.0
         return now[0]
 
-    monkeypatch.setattr(budget_mod, "time", types.SimpleNamespace(perf_counter=tick))
+    monkeypatch.setattr(budget_mod, "time", types.SimpleNamespace(perf_counter=tick, process_time=tick))
     return now
 
 
@@ -57,6 +58,17 @@ def test_budget_counts_only_after_start_and_carries_what_was_spent(fake_clock: l
     free = Budget(None)
     free.start()
     assert free.left_s is None and not free.exhausted and free.fraction() == 0.0
+
+
+def test_cpu_budget_counts_this_process_cpu_seconds_not_the_wall_clock() -> None:
+    cpu, wall = Budget(100.0, clock="cpu"), Budget(100.0)
+    cpu.start(), wall.start()
+    time.sleep(0.3)  # the wall clock moves, this process's CPU time hardly does
+    assert wall.spent_s >= 0.3 and cpu.spent_s < 0.15
+    with pytest.raises(ValueError, match="wall, cpu"):
+        Budget(1.0, clock="gpu")
+    with pytest.raises(BadInputError, match="budget_clock"):
+        TrainConfig.from_dict({"budget_clock": "gpu"})
 
 
 def test_budget_schedule_warms_up_then_decays_to_the_floor() -> None:
