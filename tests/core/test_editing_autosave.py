@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from seggui.core.classes import load_classes
-from seggui.core.editing import AutoSave, Editor
+from seggui.core.editing import AutoSave, Click, Editor
 from seggui.core.images import encode_png
 from seggui.core.masks import read_mask
 from seggui.core.workspace import FrameStatus, Workspace
@@ -31,7 +31,7 @@ def stroke(editor, k):
 
 WRITER = STROKES + r"""
 import sys
-from seggui.core.editing import AutoSave, Editor
+from seggui.core.editing import AutoSave, Click, Editor
 from seggui.core.workspace import Workspace
 ws = Workspace.open(sys.argv[1])
 editor = Editor(np.full((360, 480), 11, np.uint8), ws.classes)
@@ -105,3 +105,32 @@ def test_autosave_writes_only_after_changes_and_marks_reviewed(tmp_path: Path) -
     again = Workspace.open(ws.root)
     assert again.frames["f0"].status == FrameStatus.REVIEWED
     assert np.array_equal(again.read_mask("f0", "corrected"), e.labels)
+
+
+def test_a_refine_preview_is_never_written_until_it_is_kept(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    img = np.full((360, 480, 3), 110, np.uint8)
+    img[100:160, 200:280] = (200, 30, 30)  # two red cars on grey road
+    img[250:300, 50:120] = (200, 30, 30)
+    e = Editor(np.full((360, 480), 11, np.uint8), ws.classes)
+    saver = AutoSave(ws, "f0", e)
+    e.dab(10.5, 10.5, 5, 3)
+    saver.save()
+    kept = e.labels.copy()
+    e.refine_preview(img, [Click(240.5, 130.5, True)], 8, fallback=11)
+    assert e.preview is not None and (e.labels != kept).sum() > 1000
+    assert not saver.pending  # a preview on show is not work to save
+    assert np.array_equal(e.kept_labels(), kept)
+    _version, snap = saver.snapshot()
+    assert np.array_equal(snap, kept) and not np.array_equal(snap, e.labels)
+    saver.save(force=True)
+    assert np.array_equal(read_mask(ws.mask_path("f0", "corrected"), ws.classes), kept)
+    shown = e.labels.copy()
+    e.commit_preview()  # Enter: now it is kept, and due
+    assert saver.pending and np.array_equal(e.kept_labels(), shown)
+    saver.save()
+    assert np.array_equal(read_mask(ws.mask_path("f0", "corrected"), ws.classes), shown)
+    e.refine_preview(img, [Click(85.5, 275.5, True)], 8, fallback=11)
+    assert e.preview is not None and not saver.pending
+    e.drop_preview()  # Esc: nothing kept changed, nothing due
+    assert not saver.pending

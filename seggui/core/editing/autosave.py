@@ -5,7 +5,10 @@ file and a rename (seggui.core.atomic), so a kill at any moment leaves the
 previous correction or the new one on disk, never a torn PNG; it also moves
 the frame's status to "corrected" (a reviewed frame stays reviewed). The
 window calls `save` after every stroke (debounced) and before leaving a
-picture, so a crash loses at most the stroke being drawn.
+picture, so a crash loses at most the stroke being drawn. What is written
+is the editor's *kept* mask (`Editor.kept_labels`, `kept_version`): a
+refine preview on show is not the analyst's until Enter, so no save, and no
+crash after one, can put it on disk.
 
 Encoding a large mask as PNG takes a while (0.4 s for 8000x6000), too long
 for the window's thread between two strokes. So a save also comes in three
@@ -33,31 +36,27 @@ class AutoSave:
         self.workspace = workspace
         self.frame_id = frame_id
         self.editor = editor
-        self.saved_version = editor.version  # the starting mask needs no write until edited
+        self.saved_version = editor.kept_version  # the starting mask needs no write until edited
         self.writes = 0
 
     @property
     def pending(self) -> bool:
-        """True when the mask changed since it was last written."""
-        return self.editor.version != self.saved_version
+        """True when the kept mask changed since it was last written (a refine preview is not kept)."""
+        return self.editor.kept_version != self.saved_version
 
     def save(self, force: bool = False) -> Path | None:
         """Write the mask if it changed (or `force`); returns the path written, else None."""
         if not (self.pending or force):
             return None
-        version = self.editor.version
-        path = self.workspace.write_mask(self.frame_id, "corrected", self.editor.labels)
+        version = self.editor.kept_version
+        path = self.workspace.write_mask(self.frame_id, "corrected", self.editor.kept_labels())
         self.saved_version = version
         self.writes += 1
         return path
 
     def snapshot(self, into: np.ndarray | None = None) -> tuple[int, np.ndarray]:
-        """(version, a copy of the labels): `into`, when it has the right shape, is reused (no new pages)."""
-        labels = self.editor.labels
-        if into is None or into.shape != labels.shape or into.dtype != labels.dtype:
-            into = np.empty_like(labels)
-        np.copyto(into, labels)
-        return self.editor.version, into
+        """(kept version, a copy of the kept labels): `into`, of the right shape, is reused (no new pages)."""
+        return self.editor.kept_version, self.editor.kept_labels(into)
 
     def write_snapshot(self, labels: np.ndarray) -> Path:
         """Write a snapshot as the correction file (atomic); thread-safe, the workspace is not touched."""

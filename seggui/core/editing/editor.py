@@ -42,6 +42,7 @@ class Editor:
         self._segments: Segments | None = None
         self._last: tuple[float, float] | None = None
         self._preview: Change | None = None
+        self._kept_version = 0
 
     # --------------------------------------------------------------- views
     @property
@@ -51,6 +52,31 @@ class Editor:
     @property
     def version(self) -> int:
         return self.map.version
+
+    @property
+    def kept_version(self) -> int:
+        """Moves with every change the user kept, never with a refine preview shown or dropped.
+
+        What a save tracks: a preview on show is not work to write (Enter
+        moves this; Esc leaves it where it was), so a save while one is on
+        show writes `kept_labels`, and only Enter makes it due again.
+        """
+        return self._kept_version
+
+    def kept_labels(self, into: np.ndarray | None = None) -> np.ndarray:
+        """A copy of the labels without the refine preview: the only mask that may be saved.
+
+        `into`, when it has the labels' shape and type, is reused (the
+        autosave's buffer). The preview's change is reversed on the copy, so
+        this costs one copy plus the preview's pixels.
+        """
+        labels = self.labels
+        if into is None or into.shape != labels.shape or into.dtype != labels.dtype:
+            into = np.empty_like(labels)
+        np.copyto(into, labels)
+        if self._preview is not None:
+            self._preview.reversed().apply_to(into)
+        return into
 
     @property
     def matrix(self) -> ConfusionMatrix | None:
@@ -191,7 +217,7 @@ class Editor:
         change = refine_change(self.labels, found, value, fallback, only_over)
         if change is None:
             return None
-        self._apply(change)
+        self._apply(change, kept=False)
         self._preview = merge([c for c in (self._preview, change) if c is not None])
         return change
 
@@ -200,6 +226,7 @@ class Editor:
         change, self._preview = self._preview, None
         if change is not None:
             self.history.push(change)
+            self._kept_version += 1  # the pixels are already on the mask: now they are work to save
         return change
 
     def drop_preview(self) -> Change | None:
@@ -208,7 +235,7 @@ class Editor:
         if change is None:
             return None
         back = change.reversed()
-        self._apply(back)
+        self._apply(back, kept=False)
         return back
 
     # ----------------------------------------------------------------- undo
@@ -231,9 +258,12 @@ class Editor:
         return change
 
     # -------------------------------------------------------------- helpers
-    def _apply(self, change: Change) -> None:
+    def _apply(self, change: Change, kept: bool = True) -> None:
+        """Put a change on the mask and the live figures (`kept`: not a refine preview's)."""
         self.map.apply(change)
         self.live.apply(change)
+        if kept:
+            self._kept_version += 1
 
     def _step(self, change: Change | None) -> Change | None:
         if change is not None:
