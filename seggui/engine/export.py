@@ -5,7 +5,7 @@ metadata (see `onnx_meta`), and is only registered in the card once ONNX
 Runtime's labels agree with torch's on at least 99.9% of the pixels of the
 check pictures (real ones when given). The trace runs at a size different
 from the check pictures, so an architecture whose export bakes in the trace
-size (e.g. adaptive pooling) fails the check instead of shipping.
+size (a shape read as a Python number) fails the check instead of shipping.
 
 The job writes into `out_dir`: next to the card's own weights (which are
 never touched) when that is the card's folder, or a new card folder holding a
@@ -74,9 +74,13 @@ def export_onnx(model: Any, card: ModelCard, path: str | Path, opset: int = 17,
     """Trace `model` to ONNX at `path` (atomic) with dynamic axes and the card's metadata.
 
     `onnx_name` is the file name the embedded card records (default: the name of `path`).
+    Adaptive average pools (PSPNet's) trace as matrix products that follow the input's size
+    (see `onnx_pool`); torch's exporter has no dynamic-size form of them.
     """
     import onnx
     import torch
+
+    from seggui.engine.onnx_pool import exportable_adaptive_pool
 
     path = Path(path)
     s = card.input.stride
@@ -94,7 +98,7 @@ def export_onnx(model: Any, card: ModelCard, path: str | Path, opset: int = 17,
     model = model.eval().to("cpu")
     buf_path = path.with_name(f".{path.name}.export.tmp")
     try:
-        with warnings.catch_warnings(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad(), exportable_adaptive_pool():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, (x,), str(buf_path), **kwargs)
         proto = onnx.load(str(buf_path))

@@ -117,3 +117,45 @@ def test_synthetic_check_pictures_are_deterministic() -> None:
     a, b = export_mod.synthetic_images(), export_mod.synthetic_images()
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert a[0].shape == (360, 480, 3) and a[0].dtype == np.uint8
+
+
+
+@pytest.mark.parametrize("size", [(1, 1), 2, (3, 6), (5, None)])
+def test_matmul_pool_is_adaptive_avg_pool(size) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from seggui.engine.onnx_pool import exportable_adaptive_pool, matmul_adaptive_avg_pool2d
+
+    x = torch.randn(2, 4, 13, 20)
+    ref = F.adaptive_avg_pool2d(x, size)
+    assert torch.allclose(matmul_adaptive_avg_pool2d(x, size), ref, atol=1e-6)
+    with exportable_adaptive_pool():
+        assert torch.allclose(F.adaptive_avg_pool2d(x, size), ref, atol=1e-6)
+        assert torch.allclose(F.interpolate(x, size=(3, 7), mode="area"), F.adaptive_avg_pool2d(x, (3, 7)),
+                              atol=1e-6)
+
+
+def test_pspnet_exports_with_dynamic_size(tmp_path: Path) -> None:
+    """PSPNet pools into 1, 2, 3 and 6 bins; torch's exporter alone refused it ("adaptive_avg_pool2d,
+    input size not accessible"). Its ONNX must follow any size, sizes the bins do not divide included."""
+    import onnxruntime as ort
+    import torch
+
+    from seggui.engine.factory import build_model
+
+    torch.manual_seed(0)
+    model = build_model("PSPNet", "resnet18", 3, {"encoder_depth": 3})
+    classes = {"name": "three",
+               "classes": [{"id": i, "name": f"c{i}", "color": [i * 80] * 3} for i in range(3)]}
+    card = ModelCard(name="psp", architecture="PSPNet", encoder="resnet18", num_classes=3,
+                     arch_params={"encoder_depth": 3}, classes_spec=classes)
+    path = export_mod.export_onnx(model, card, tmp_path / "model.onnx", trace_hw=(64, 96))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for shape in ((1, 3, 64, 96), (2, 3, 96, 160), (1, 3, 256, 320)):  # feature maps 8x12, 12x20, 32x40
+        probe = torch.randn(*shape)
+        with torch.inference_mode():
+            ref = model(probe).numpy()
+        got = session.run(None, {"image": probe.numpy()})[0]
+        assert got.shape == ref.shape == (shape[0], 3, *shape[2:])
+        assert np.abs(got - ref).max() < 1e-3 * max(1.0, float(np.abs(ref).max()))
