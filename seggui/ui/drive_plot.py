@@ -16,12 +16,27 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from seggui.core.drive_series import FramePoint, measure_series
 from seggui.core.jobs import Progress
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
+
+PLOT_LINES = 4  # each plot at least this many text lines tall: two labelled values and its unit fit
+FRAME_AXIS_LINES = 5  # the frame numbers, their label and the layout's margins, in text lines
+
+
+def min_height(line: float) -> int:
+    """The plot widget's least height in pixels for text lines `line` pixels tall.
+
+    Two plots of `PLOT_LINES` over one frame axis: at the old fixed 120 px
+    each plot had 17-45 px and its value labels overlapped. The y axes also
+    label fewer values when short (`seggui.ui.plot_axis`), so labels never
+    overlap at any height; this floor keeps two of them and the axis title.
+    """
+    return math.ceil((2 * PLOT_LINES + FRAME_AXIS_LINES) * line)
 
 
 class DrivePlot(QWidget):
@@ -66,11 +81,13 @@ class DrivePlot(QWidget):
             return
         import pyqtgraph as pg
 
+        from seggui.ui.plot_axis import FittingAxis
+
         widget = pg.GraphicsLayoutWidget()
         widget.setBackground("w")
-        widget.setMinimumHeight(120)  # two readable plots, leaving the canvas its room on a 768 px screen
-        self.area_plot = widget.addPlot(row=0, col=0)
-        self.iou_plot = widget.addPlot(row=1, col=0)
+        widget.setMinimumHeight(min_height(QFontMetricsF(widget.font()).height()))
+        self.area_plot = widget.addPlot(row=0, col=0, axisItems={"left": FittingAxis("left")})
+        self.iou_plot = widget.addPlot(row=1, col=0, axisItems={"left": FittingAxis("left")})
         self.iou_plot.setXLink(self.area_plot)
         self.iou_plot.setYRange(0, 1)
         self.iou_plot.setLabel("left", "IoU")
@@ -177,6 +194,8 @@ class DrivePlot(QWidget):
         self.iou_curve.setData([p.index + 1 for p in with_gt], [p.iou for p in with_gt])
         self.iou_plot.setVisible(bool(with_gt))
         self.area_plot.setLabel("bottom", None if with_gt else "frame")
+        # the frame numbers once, under the lower plot: the upper one gets their height
+        self.area_plot.getAxis("bottom").setStyle(showValues=not with_gt)
         missing = len(self.frames) - len(pts)
         gt_frames = f"{len(with_gt)} frame{'s' if len(with_gt) != 1 else ''}"
         self.info.setText(f"{name}: {len(pts)} of {len(self.frames)} frames measured"
