@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from seggui.core.media import is_video_file
 from seggui.core.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from seggui.core.workspace import FrameRecord, FrameStatus
-from seggui.ui.qtutil import swatch_icon
+from seggui.ui.qtutil import status_dot_icon
 from seggui.ui.session import Session
 from seggui.ui.thumbnails import THUMB_BOX, NameCell, ThumbJob, ThumbnailLoader, blank_icon, no_picture_icon
 from seggui.ui.uncertainty_rank import UncertaintyRanker, describe, ordered
@@ -123,7 +123,7 @@ class FrameBrowser(QWidget):
         lay.addWidget(self.search)
         lay.addWidget(self.tree, 1)
         lay.addWidget(self.count)
-        self._icons = {st: swatch_icon(rgb, 12, round_=True) for st, rgb in STATUS_COLORS.items()}
+        self._icons = {st: status_dot_icon(rgb) for st, rgb in STATUS_COLORS.items()}
         self._items: dict[str, QTreeWidgetItem] = {}
         self._shown: dict[str, tuple[str, bool]] = {}  # (status, has_gt) update_statuses last showed
         self.thumbnails_on = False

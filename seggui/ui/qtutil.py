@@ -7,7 +7,7 @@ into Qt-owned memory: a pixmap stays valid after the array is gone.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
@@ -48,6 +48,30 @@ def swatch_icon(rgb: tuple[int, int, int], size: int = 14, round_: bool = False)
         p.drawRect(0, 0, size - 1, size - 1)
     p.end()
     return QIcon(pm)
+
+
+def status_dot_icon(rgb: tuple[int, int, int], size: int = 12) -> QIcon:
+    """A coloured dot that stays visible on a selected row.
+
+    Qt paints a selected row's icon in its Selected mode, which tints it with
+    the highlight, and a plain dot of a blue status on the blue highlight is
+    lost either way. So the Selected mode has its own picture: the same
+    colour, untinted, inside a white ring that sets it off from any highlight.
+    """
+    icon = swatch_icon(rgb, size, round_=True)
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QColor(110, 110, 110))
+    p.setBrush(QColor(255, 255, 255))
+    p.drawEllipse(QRectF(0.5, 0.5, size - 1, size - 1))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(*rgb))
+    p.drawEllipse(QRectF(2, 2, size - 4, size - 4))
+    p.end()
+    icon.addPixmap(pm, QIcon.Mode.Selected)
+    return icon
 
 
 def figures_table(headers: list[str]) -> QTableWidget:

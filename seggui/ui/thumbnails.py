@@ -225,7 +225,9 @@ class NameCell(QStyledItemDelegate):
                          fm.elidedText(name, elide, text.width()))
         x = text.left()
         if isinstance(dot, QIcon) and not dot.isNull():
-            dot.paint(painter, QRect(x, top + line + (line - 12) // 2, 12, 12))
+            mode = QIcon.Mode.Selected if selected else QIcon.Mode.Normal  # ringed: not lost in the highlight
+            dot.paint(painter, QRect(x, top + line + (line - 12) // 2, 12, 12),
+                      Qt.AlignmentFlag.AlignCenter, mode)
             x += 16
         painter.drawText(QRect(x, top + line, text.right() - x, line), align,
                          fm.elidedText(word, Qt.TextElideMode.ElideRight, text.right() - x))
