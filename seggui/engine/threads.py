@@ -73,24 +73,66 @@ def _own_cpu_s() -> float:
     return t.user + t.system
 
 
+class LoadMeter:
+    """Cores kept busy by other processes since the previous reading, read without waiting.
+
+    A long job (a training run) reads it between epochs, so its thread count
+    follows the machine's load as it changes instead of a guess at the start.
+    """
+
+    def __init__(self) -> None:
+        self.cpus = allowed_cores()
+        self._last = self._now()
+
+    def _now(self) -> tuple[tuple[int, int] | None, float, float]:
+        return _stat_jiffies(self.cpus), _own_cpu_s(), time.monotonic()
+
+    def load(self) -> float | None:
+        """Other processes' busy cores since the last call (or since made); None without /proc/stat."""
+        (before, own0, t0), (after, own1, t1) = self._last, self._now()
+        self._last = (after, own1, t1)
+        if before is None or after is None or t1 - t0 < 1e-3:
+            return None
+        hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        busy, nice = (after[0] - before[0]) / hz, (after[1] - before[1]) / hz
+        competing = busy + nice if _nice_competes() else busy
+        return max(0.0, (competing - (own1 - own0)) / (t1 - t0))
+
+
 def competing_load(sample_s: float = SAMPLE_S) -> float | None:
     """Cores kept busy by other processes over `sample_s` seconds (None where /proc/stat is missing).
 
     This process's own time is subtracted, so threads of ours that are busy
     at that moment (decoding, drawing) do not make inference shy.
     """
-    cpus = allowed_cores()
-    before, own0, t0 = _stat_jiffies(cpus), _own_cpu_s(), time.monotonic()
-    if before is None:
-        return None
+    meter = LoadMeter()
     time.sleep(sample_s)
-    after, own1, t1 = _stat_jiffies(cpus), _own_cpu_s(), time.monotonic()
-    if after is None:
-        return None
-    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    busy, nice = (after[0] - before[0]) / hz, (after[1] - before[1]) / hz
-    competing = busy + nice if _nice_competes() else busy
-    return max(0.0, (competing - (own1 - own0)) / max(t1 - t0, 1e-3))
+    return meter.load()
+
+
+class TrainingThreads:
+    """The CPU training loop's torch thread count, fitted to the load before each epoch.
+
+    Why: a training step is a chain of OpenMP barriers, so on a busy machine
+    a pool as wide as the machine waits for its descheduled thread at each
+    one; a retrain on two cores beside another job took 4-5x the CPU seconds
+    per epoch with two threads (tests/benchmarks/retrain_houston.py). With
+    SEGGUI_THREADS set the count is that, fixed.
+    """
+
+    def __init__(self) -> None:
+        self.fixed = env_threads()
+        self.cores = len(allowed_cores())
+        self.meter = LoadMeter() if self.fixed is None else None
+
+    def fit(self) -> int:
+        """Set torch's thread count for the next stretch of work from the load since the last call."""
+        import torch
+
+        n = self.fixed or 1 if self.meter is None else adaptive_threads(self.cores, self.meter.load())
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        return n
 
 
 def _nice_competes() -> bool:

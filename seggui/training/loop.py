@@ -48,6 +48,7 @@ from seggui.core.errors import BadInputError, Cancelled
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.metrics import compute_metrics
 from seggui.engine.card import ModelCard, resolve_model
+from seggui.engine.threads import TrainingThreads
 from seggui.training import ddp
 from seggui.training.budget import Budget, BudgetLR
 from seggui.training.build import (
@@ -134,6 +135,8 @@ class _Run:
             cfg, self.parent, self.table)
         notes += model_notes
         self.model = model.to(self.device)
+        # one process on the CPU: torch's threads follow the load, epoch by epoch (engine/threads.py)
+        self.threads = TrainingThreads() if self.device.type == "cpu" and not info.enabled else None
         self.spec = input_spec(cfg, self.parent)
         self.scale, self.shift = normalizer(self.spec, self.device)
         self.staged = StagedLoss(cfg.stages or [cfg.loss], self.ignore, weights, cfg.stage_patience,
@@ -213,6 +216,7 @@ class _Run:
     def _train_epoch(self, epoch: int, net: nn.Module, frozen: bool) -> Job[tuple[float, float, float]]:
         """One epoch over the shard; returns (mean loss over processes, images/s, seconds)."""
         train_mode(self.model, frozen)
+        self.n_threads = self.threads.fit() if self.threads is not None else None
         self.budget.start()
         loss_fn = self.staged.current
         total = torch.zeros((), device=self.device)
@@ -414,6 +418,7 @@ class _Run:
             "images_per_s": round(ips, 3), "train_s": round(train_s, 3), "val_s": round(val_s, 3),
             "encoder_frozen": frozen, "best": best, "switched_loss": switched, "early_stop": stop,
             "elapsed_s": round(self.budget.spent_s, 2), "process_cpu_s": round(time.process_time(), 2),
+            "threads": self.n_threads,
         }
         if best:
             self.best_miou = miou if math.isfinite(miou) else self.best_miou

@@ -35,7 +35,7 @@ from seggui.engine.card import ModelCard, resolve_model
 from seggui.training.base_set import PROBE_MASKS, BaseSet, describe, load_base, resolve_layout
 from seggui.training.config import BaseConfig, DataConfig, TrainConfig
 from seggui.training.layouts import Sample, holdout_split
-from seggui.training.retrain_budget import BUDGET_SIDE, DEFAULT_BUDGET_S, budget_settings
+from seggui.training.retrain_budget import BUDGET_MIN_STEPS, BUDGET_SIDE, DEFAULT_BUDGET_S, budget_settings
 from seggui.training.retrain_process import (  # re-exported: callers import them from here
     RetrainProcess,
     RetrainResult,
@@ -246,10 +246,10 @@ def _base_set(parent: ModelCard, root: str | Path, layout: str | None, share: fl
     return found
 
 
-def auto_epochs(samples_per_epoch: int, batch: int) -> int:
-    """Epochs that give at least MIN_STEPS optimiser steps, and never fewer than MIN_EPOCHS."""
+def auto_epochs(samples_per_epoch: int, batch: int, min_steps: int = MIN_STEPS) -> int:
+    """Epochs that give at least `min_steps` optimiser steps, and never fewer than MIN_EPOCHS."""
     steps = max(1, samples_per_epoch // batch if samples_per_epoch >= 2 * batch else 1)
-    return max(MIN_EPOCHS, -(-MIN_STEPS // steps))
+    return max(MIN_EPOCHS, -(-min_steps // steps))
 
 
 def plan_retrain(
@@ -309,7 +309,8 @@ def plan_retrain(
     batch = max(1, min(batch, per_epoch))
     auto = epochs is None
     if epochs is None:  # passes over the corrections, as without a base set (its samples come on top)
-        epochs = auto_epochs(len(train), max(1, min(batch, len(train))))
+        epochs = auto_epochs(len(train), max(1, min(batch, len(train))),
+                             BUDGET_MIN_STEPS if time_budget_s else MIN_STEPS)
     sizes = _sizes(ws, train)
     crop = _crop_for(sizes, found, parent.classes, BUDGET_SIDE if time_budget_s else LARGE_SIDE)
     train_px = sum(crop[0] * crop[1] if crop else h * w for h, w in sizes) * per_epoch // max(1, len(train))

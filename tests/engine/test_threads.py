@@ -60,6 +60,30 @@ def test_competing_load_leaves_out_our_own_time(tmp_path: Path, monkeypatch) -> 
     assert measure(10, "0") == pytest.approx(1.9)
 
 
+def test_load_meter_reads_the_load_since_its_last_reading_and_training_threads_follow_it(
+        monkeypatch) -> None:
+    import torch
+
+    # readings: made, epoch 1 (quiet: only our own ticks), epoch 2 (another process kept 1.5 cores busy)
+    samples = iter([(1000, 0), (1000 + 200, 0), (1200 + 150 + 200, 0)])
+    own, clock = iter([0.0, 2.0, 4.0]), iter([0.0, 1.0, 2.0])
+    monkeypatch.setattr(th, "_stat_jiffies", lambda cpus: next(samples))
+    monkeypatch.setattr(th, "_own_cpu_s", lambda: next(own))
+    monkeypatch.setattr(th.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(th.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(th, "allowed_cores", lambda: {0, 1})
+    monkeypatch.delenv(th.THREADS_ENV, raising=False)
+    before = torch.get_num_threads()
+    try:
+        tt = th.TrainingThreads()
+        assert tt.fit() == 2 and torch.get_num_threads() == 2  # our own 2 cores are not "load"
+        assert tt.fit() == 1 and torch.get_num_threads() == 1  # 1.5 cores busy elsewhere: one thread
+        monkeypatch.setenv(th.THREADS_ENV, "2")
+        assert th.TrainingThreads().fit() == 2  # SEGGUI_THREADS fixes it
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_adaptive_threads_take_the_free_cores() -> None:
     assert th.adaptive_threads(2, 0.0) == 2
     assert th.adaptive_threads(2, 0.4) == 2

@@ -4,6 +4,7 @@ the schedule follows the budget, the card says what was done, resume and cancel 
 from __future__ import annotations
 
 import json
+import os
 import time
 import types
 from pathlib import Path
@@ -24,6 +25,7 @@ from seggui.training.checkpoint import load_checkpoint
 from seggui.training.config import TrainConfig
 from seggui.training.retrain import plan_retrain, retrain_job
 from seggui.training.retrain_budget import (
+    BUDGET_MIN_STEPS,
     DEFAULT_BUDGET_S,
     MAX_PASSES,
     VAL_SHARE,
@@ -189,7 +191,7 @@ def test_default_retrain_has_a_budget_trains_and_improves(tmp_path: Path) -> Non
     plan = plan_retrain(ws, device="cpu")
     saved = json.loads(plan.config_path.read_text())
     assert saved["time_budget_s"] == DEFAULT_BUDGET_S and saved["schedule"] == "budget"
-    assert saved["passes"] >= 1 and saved["epochs"] * saved["passes"] >= 40
+    assert saved["passes"] >= 1 and saved["epochs"] * saved["passes"] >= BUDGET_MIN_STEPS
     result = run_job(retrain_job(plan, env=CHILD_ENV))
     assert result.status in ("finished", "time-budget")
     cmp = run_job(compare_models(ws, plan.parent, result.card_dir, plan.val_ids, "torch", "cpu"))
@@ -197,6 +199,8 @@ def test_default_retrain_has_a_budget_trains_and_improves(tmp_path: Path) -> Non
     new = ModelCard.load(result.card_dir)
     assert new.training["config"]["time_budget_s"] == DEFAULT_BUDGET_S and new.training["train_s"] > 0
     assert all("elapsed_s" in e and "process_cpu_s" in e for e in result.epochs)
+    cores = len(os.sched_getaffinity(0))
+    assert all(isinstance(e["threads"], int) and 1 <= e["threads"] <= cores for e in result.epochs)
     assert load_state_dict(result.card_dir / "weights.safetensors")
 
 
