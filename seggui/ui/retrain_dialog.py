@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seggui.training.retrain_budget import DEFAULT_BUDGET_S  # plain numbers: no torch
+from seggui.training.retrain_budget import BUDGET_MIN_STEPS, DEFAULT_BUDGET_S  # plain numbers: no torch
 
 # those of plan_retrain: safe for a non-expert; no base set unless the analyst names one
 DEFAULTS = {"epochs": None, "lr": 1e-3, "batch": 4, "base": None, "base_layout": "auto", "base_share": 0.5,
@@ -62,7 +62,7 @@ class AdvancedDialog(QDialog):
         self.budget.setToolTip("Training stops after this many seconds and keeps its best epoch so far")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 1000)
-        self.epochs.setSpecialValueText("auto (40 steps, at least 5)")  # 0: plan_retrain chooses
+        self.epochs.setSpecialValueText(f"auto ({BUDGET_MIN_STEPS} passes; 40 steps with no limit)")
         self.epochs.setValue(int(settings["epochs"] or 0))
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
