@@ -174,3 +174,20 @@ def test_one_pixel_picture_through_the_tiler(tmp_path) -> None:  # noqa: ANN001
     for tile in (True, False, None):
         p = pred.predict(np.full((1, 1, 3), 200, np.uint8), tile=tile)
         assert p.labels.shape == (1, 1) and p.confidence.shape == (1, 1)
+
+
+@pytest.mark.parametrize(("shape", "out_hw"), [((12, 240, 320), (360, 480)), ((3, 17, 29), (100, 61)),
+                                               ((2, 100, 80), (37, 45))])
+def test_resampled_logits_whole_by_opencv_equal_the_numpy_strips(shape, out_hw, monkeypatch) -> None:  # noqa: ANN001
+    """Small outputs are resampled whole by OpenCV (fast); huge ones by bounded strips: the same figures."""
+    from seggui.engine import postprocess as pp
+
+    logits = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    fast = pp.Summariser(out_hw, np.uint8, True, True)
+    pp.summarise_resized(logits, fast, out_hw)
+    monkeypatch.setattr(pp, "WHOLE_BYTES", 0)  # as for an output too large to hold whole
+    strips = pp.Summariser(out_hw, np.uint8, True, True)
+    pp.summarise_resized(logits, strips, out_hw)
+    assert fast.labels.shape == out_hw and (fast.labels == strips.labels).mean() > 0.9999
+    assert np.abs(fast.confidence - strips.confidence).max() < 1e-5
+    assert np.abs(fast.entropy - strips.entropy).max() < 1e-5
