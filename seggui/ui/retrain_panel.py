@@ -72,16 +72,15 @@ class RetrainPanel(QWidget):
         self.result: Any = None
         self.comparison: Any = None
         self.epochs: list[dict[str, Any]] = []
-        self._t0 = 0.0
+        self._t0, self._budget_end = 0.0, float("inf")  # when training started; its time budget ends
         self.plot: Any = None  # pyqtgraph PlotWidget, made on the first epoch
         self.retrain_button = QPushButton("Retrain on corrections")
         self.retrain_button.setToolTip("Fine-tune the current model on the corrected and reviewed frames")
         self.advanced_button = QPushButton("Advanced…")
         self.cancel_button = QPushButton("Cancel")
-        self.status = QLabel("Correct some masks, then retrain.")
-        self.status.setWordWrap(True)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.status, self.message = QLabel("Correct some masks, then retrain."), QLabel("")
+        for label in (self.status, self.message):
+            label.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chart_slot = QLabel("")
         self.chart_slot.setMinimumHeight(110)
@@ -177,9 +176,8 @@ class RetrainPanel(QWidget):
                  if plan.base else "")
         self.status.setText(f"Training {plan.out.name} on {len(plan.train_ids)} frames{mixed}, validating on "
                             f"{len(plan.val_ids)} ({plan.val_source})…")
-        self.stage, self._t0 = "retrain", time.monotonic()
-        env = self.child_env
-        job = f"Retraining {plan.parent.name}"
+        self.stage, self._t0, self._budget_end = "retrain", time.monotonic(), float("inf")
+        env, job = self.child_env, f"Retraining {plan.parent.name}"
         return self.runner.start(job, lambda t: retrain_job(plan, t, env=env)) is not None
 
     def cancel(self) -> None:
@@ -266,14 +264,15 @@ class RetrainPanel(QWidget):
         if ev.get("event") == "epoch":
             self.epochs.append(ev)
             self._curves()
+        if "budget_left_s" in ev:  # only step events carry it: keep when the budget runs out
+            self._budget_end = time.monotonic() + float(ev["budget_left_s"])
         if p.total and p.done:
-            left = (time.monotonic() - self._t0) / p.done * (p.total - p.done)
-            left = min(left, ev.get("budget_left_s", left))  # a time budget may end it sooner
+            now = time.monotonic()  # the rate's estimate, never past the end of a time budget
+            left = min((now - self._t0) / p.done * (p.total - p.done), max(0.0, self._budget_end - now))
             last = self.epochs[-1] if self.epochs else {}
             ips = f"{last['images_per_s']:.1f} images/s · " if last.get("images_per_s") else ""
-            epoch = ev.get("epoch") or len(self.epochs)
-            self.status.setText(f"Epoch {epoch}/{self.plan.config.epochs} · {ips}"
-                                f"{int(left) // 60}:{int(left) % 60:02d} left")
+            self.status.setText(f"Epoch {ev.get('epoch') or len(self.epochs)}/{self.plan.config.epochs} · "
+                                f"{ips}{int(left) // 60}:{int(left) % 60:02d} left")
 
     def _on_finished(self, result: Any) -> None:
         stage, self.stage = self.stage, None
@@ -364,7 +363,8 @@ class RetrainPanel(QWidget):
         if self.plot is None:
             self.plot = pg.PlotWidget(background="w")
             self.plot.setMenuEnabled(False)
-            self.plot.addLegend(offset=(5, 5))
+            self.plot.addLegend(offset=(5, 5), brush=pg.mkBrush(255, 255, 255, 235),  # the loss starts at
+                                labelTextColor=(40, 40, 40))  # 1.0 on epoch 1, under it: keep it readable
             self.plot.setLabel("bottom", "epoch")
             self.plot.setMinimumHeight(110)
             self.layout().replaceWidget(self.chart_slot, self.plot)

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from ui_helpers import stroke
 
+from seggui.core.errors import BadInputError
 from seggui.core.images import list_images, read_image, write_image
 from seggui.core.jobs import Progress, run_job
 from seggui.core.masks import read_mask, write_mask
@@ -240,3 +241,73 @@ def test_advanced_dialog_keeps_a_base_set_and_retrain_mixes_it_in(qtbot, window,
     assert plan.config.base.root == str(base.resolve()) and plan.config.base.share == 0.3
     assert plan.base["pairs"] == 3 and plan.base["per_epoch"] == 1 and plan.val_ids == sorted(ws.frames)[2:]
     assert Workspace.open(ws.root).model == str(card)
+
+
+def _fake_training(monkeypatch: pytest.MonkeyPatch, budget_left_s: float, epoch_losses: list[float]) -> None:
+    """Replace the training process by a job that reports as it does: step events carry the budget's
+    seconds left, epoch events do not; a slow first step makes the rate's estimate far longer than the
+    budget. It then fails, so the panel ends without a comparison."""
+    import time
+
+    import seggui.training.retrain as retrain
+
+    def job(plan, token=None, env=None):  # noqa: ANN001, ANN202, ARG001 - retrain_job's signature
+        total = 8 * 10  # ten epochs planned, of which the budget lets these run
+        yield Progress(1, total, "epoch 1", data={"event": "step", "epoch": 1, "step": 1, "steps": 8,
+                                                  "budget_left_s": budget_left_s})
+        time.sleep(1.0)
+        for i, loss in enumerate(epoch_losses, start=1):
+            yield Progress(8 * i, total, f"epoch {i}", data={
+                "event": "epoch", "epoch": i, "train_loss": loss, "miou": 0.4, "images_per_s": 5.0})
+        raise BadInputError(None, "the fake training stops here")
+
+    monkeypatch.setattr(retrain, "retrain_job", job)
+
+
+def _seconds_left(text: str) -> int:
+    minutes, seconds = text.rsplit(" · ", 1)[1].removesuffix(" left").split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+@pytest.mark.slow
+def test_time_left_never_passes_the_budget(qtbot, window, camvid: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The epoch events carry no budget figure: the time shown at an epoch's end stays within the
+    budget's end (it showed the rate's estimate, 1:15 left with 40 s of budget, on Houston)."""
+    card = tiny_card(tmp_path / "cards" / "tiny-camvid")
+    ws = workspace(tmp_path / "ws", camvid, card, corrected=2, gt=1)
+    assert window.open_path(ws.root)
+    panel = setup_panel(window, epochs=None)
+    _fake_training(monkeypatch, budget_left_s=3.0, epoch_losses=[1.0])
+    shown: list[str] = []
+    window.runner.progress.connect(lambda _p: shown.append(panel.status.text()))
+    assert click(qtbot, panel, panel.retrain_button) == "failed"
+    lefts = [_seconds_left(t) for t in shown if t.endswith(" left")]
+    assert len(lefts) == 2 and all(s <= 3 for s in lefts), shown
+
+
+@pytest.mark.slow
+def test_the_chart_legend_stays_readable_over_the_curves(qtbot, window, camvid: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loss curve starts at 1.0 on epoch 1, where the legend sits: the legend hides it, not the
+    other way round (the red line crossed the legend's words)."""
+    card = tiny_card(tmp_path / "cards" / "tiny-camvid")
+    ws = workspace(tmp_path / "ws", camvid, card, corrected=2, gt=1)
+    assert window.open_path(ws.root)
+    panel = setup_panel(window, epochs=None)
+    _fake_training(monkeypatch, budget_left_s=30.0, epoch_losses=[1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+    assert click(qtbot, panel, panel.retrain_button) == "failed"
+    plot = panel.plot
+    plot.resize(320, 240)
+    qtbot.wait(50)
+    picture = plot.grab().toImage()
+    legend = plot.mapFromScene(plot.plotItem.legend.sceneBoundingRect()).boundingRect()
+    words = legend.intersected(picture.rect()).adjusted(40, 2, -2, -2)  # right of the sample lines
+    assert words.width() > 40 and words.height() > 20
+    red = sum(1 for x in range(words.left(), words.right()) for y in range(words.top(), words.bottom())
+              if _near(picture.pixelColor(x, y).getRgb()[:3], (200, 60, 40)))
+    assert red == 0, red
+
+
+def _near(rgb: tuple[int, int, int], want: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 30 for a, b in zip(rgb, want, strict=True))
