@@ -110,6 +110,9 @@ class TrainConfig:
     augment: str | list[Any] | None = "basic"
     crop: int | list[int] | None = None
     resize: int | list[int] | None = None
+    # "best": the card is the epoch of the best validation mIoU; "last": the last epoch (a retrain whose
+    # validation frames lack a class it learns: choosing on them would choose against that class)
+    select: str = "best"
     early_stop: int = 0  # patience in epochs on val mIoU; 0 = never stop early
     min_delta: float = 0.0
     freeze_encoder_epochs: int = 0
@@ -175,6 +178,8 @@ class TrainConfig:
         tb = self.time_budget_s
         if tb is not None and not (isinstance(tb, int | float) and not isinstance(tb, bool) and tb > 0):
             problems.append("time_budget_s must be a positive number of seconds (or null for no limit)")
+        if self.select not in ("best", "last"):
+            problems.append('select must be "best" or "last"')
         if self.budget_clock not in ("wall", "cpu"):
             problems.append('budget_clock must be "wall" or "cpu"')
         if not 0 < self.warmup < 1:

@@ -135,8 +135,10 @@ class _Run:
             cfg, self.parent, self.table)
         notes += model_notes
         self.model = model.to(self.device)
-        # one process on the CPU: torch's threads follow the load, epoch by epoch (engine/threads.py)
-        self.threads = TrainingThreads() if self.device.type == "cpu" and not info.enabled else None
+        # a budgeted run (not repeatable step for step anyway) in one process on the CPU: torch's threads
+        # follow the load, epoch by epoch (engine/threads.py); other runs keep theirs, for identical weights
+        fit = self.device.type == "cpu" and not info.enabled and cfg.time_budget_s
+        self.threads = TrainingThreads() if fit else None
         self.spec = input_spec(cfg, self.parent)
         self.scale, self.shift = normalizer(self.spec, self.device)
         self.staged = StagedLoss(cfg.stages or [cfg.loss], self.ignore, weights, cfg.stage_patience,
@@ -395,7 +397,7 @@ class _Run:
         """Record the epoch and make its decisions: best, stage switch, lr plateau, early stop."""
         d = metrics.to_dict() if metrics is not None else {}
         miou = metrics.miou if metrics is not None else math.nan
-        if metrics is None:  # no validation pairs: the latest weights are the ones to keep
+        if metrics is None or self.cfg.select == "last":  # no validation (or none fit to choose by)
             best = True
         else:
             best = math.isfinite(miou) and miou > self.best_miou

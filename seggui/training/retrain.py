@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError
@@ -170,6 +172,20 @@ def drive_block(ws: Workspace, frame_id: str) -> str:
     """The split group of a frame: its drive and run of DRIVE_BLOCK frames, or the picture itself."""
     rec = ws.frames[frame_id]
     return f"{rec.drive}#{(rec.index or 0) // DRIVE_BLOCK}" if rec.drive else frame_id
+
+
+def untested_classes(data_dir: Path, train: list[str], val: list[str], table: ClassTable) -> list[str]:
+    """Names of the classes the snapshot's training masks hold and its validation masks do not."""
+    def present(folder: Path, ids: list[str]) -> set[int]:
+        view, found = Workspace.open(folder), set()
+        for fid in ids:
+            mask = view.read_mask(fid, "corrected")
+            if mask is not None:
+                found.update(int(v) for v in np.flatnonzero(np.bincount(mask.ravel())))
+        return found - {table.ignore_index}
+
+    gone = present(data_dir / "train", train) - present(data_dir / "val", val)
+    return [table.name_of(c) for c in sorted(gone)]
 
 
 def _snapshot(ws: Workspace, folder: Path, ids: list[str], kind: str) -> Path:
@@ -332,6 +348,12 @@ def plan_retrain(
         "crop": crop, "device": device, "workers": 0,
         "base": found.config.__dict__ if found is not None else None, **timing,
     }
+    missing = untested_classes(data_dir, train, val, parent.classes) if val else []
+    if missing:  # choosing the epoch on such frames would choose the one that forgets these classes
+        settings["select"] = "last"
+        problems.append(f"the validation frames hold no {', '.join(missing)}, which the corrections teach: "
+                        "the last epoch is kept, not the one they score best, and the comparison cannot "
+                        "measure it (ground truth of a picture that shows it, not trained on, would)")
     settings.update(overrides or {})
     cfg = TrainConfig.from_dict(settings, out / CONFIG_FILE)
     path = atomic_write_json(out / CONFIG_FILE, cfg.to_dict())

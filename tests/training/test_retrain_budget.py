@@ -216,3 +216,31 @@ def test_retrain_budget_stops_the_child_and_no_budget_means_the_old_schedule(tmp
     free = plan_retrain(ws, device="cpu", time_budget_s=None)
     assert free.config.time_budget_s is None and free.config.schedule == "onecycle"
     assert free.config.passes == 1 and free.config.epochs == 40
+
+
+def test_select_last_keeps_the_last_epoch_whatever_validation_says(toy_config: dict, tmp_path: Path) -> None:
+    result, _ = _run({**toy_config, "epochs": 3, "lr": 0.5, "select": "last", "out": str(tmp_path / "last")})
+    assert result.epochs_run == 3 and result.best_epoch == 3
+    with pytest.raises(BadInputError, match="select"):
+        TrainConfig.from_dict({**toy_config, "select": "median"})
+
+
+@pytest.mark.parametrize("truth_has_parking", [False, True])
+def test_retrain_whose_validation_lacks_a_taught_class_keeps_the_last_epoch(
+        tmp_path: Path, truth_has_parking: bool) -> None:
+    """Two corrected pictures (parking in one), a ground-truth picture: without parking it cannot choose."""
+    card = tiny_card(tmp_path / "cards" / "tiny-park", "tiny-park", "parking-2", 2)
+    ws = Workspace.create(tmp_path / "ws", "parking-2", model=str(card))
+    for i, (kind, park) in enumerate((("corrected", True), ("corrected", False),
+                                      ("ground_truth", truth_has_parking))):
+        mask = np.zeros((64, 96), np.uint8)
+        mask[10:30, 20:60] = 1 if park else 0
+        img = np.full((64, 96, 3), 120, np.uint8)
+        fid = ws.add_image(write_image(tmp_path / "ws" / "pictures" / f"p{i}.png", img)).id
+        ws.write_mask(fid, kind, mask, save=False)
+    ws.save()
+    plan = plan_retrain(ws, device="cpu")
+    assert plan.val_ids == ["p2"]
+    told = [p for p in plan.problems if "hold no parking" in p]
+    assert plan.config.select == ("best" if truth_has_parking else "last")
+    assert len(told) == (not truth_has_parking)
