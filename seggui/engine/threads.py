@@ -36,6 +36,7 @@ from seggui.core.errors import BadInputError
 THREADS_ENV = "SEGGUI_THREADS"
 SPIN_ENV = "SEGGUI_ORT_SPIN"
 SAMPLE_S = 0.15
+REFIT_S = 10.0  # a training run looks at the load again after this many seconds
 _PROC_STAT = Path("/proc/stat")
 _AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
@@ -124,15 +125,26 @@ class TrainingThreads:
         self.fixed = env_threads()
         self.cores = len(allowed_cores())
         self.meter = LoadMeter() if self.fixed is None else None
+        self.n: int | None = None
+        self.at = 0.0
 
-    def fit(self) -> int:
-        """Set torch's thread count for the next stretch of work from the load since the last call."""
+    def fit(self, force: bool = True) -> int:
+        """Set torch's thread count from the load since the last fitting; returns it.
+
+        Called before each epoch (`force`) and before each step, where it
+        looks again only every REFIT_S seconds: one epoch of a big network
+        can outlast a whole budget, and the load it started under may be gone.
+        """
         import torch
 
-        n = self.fixed or 1 if self.meter is None else adaptive_threads(self.cores, self.meter.load())
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
-        return n
+        now = time.monotonic()
+        if self.n is not None and not force and now - self.at < REFIT_S:
+            return self.n
+        self.at = now
+        self.n = self.fixed or 1 if self.meter is None else adaptive_threads(self.cores, self.meter.load())
+        if torch.get_num_threads() != self.n:
+            torch.set_num_threads(self.n)
+        return self.n
 
 
 def _nice_competes() -> bool:

@@ -233,6 +233,8 @@ class _Run:
                 self.cut_short = True
                 break
             ran = step + 1
+            if self.threads is not None:
+                self.threads.fit(force=False)
             if self._cancelled():
                 raise Cancelled("training cancelled")
             x, y = self._batch(batch)

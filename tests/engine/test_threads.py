@@ -66,7 +66,8 @@ def test_load_meter_reads_the_load_since_its_last_reading_and_training_threads_f
 
     # readings: made, epoch 1 (quiet: only our own ticks), epoch 2 (another process kept 1.5 cores busy)
     samples = iter([(1000, 0), (1000 + 200, 0), (1200 + 150 + 200, 0)])
-    own, clock = iter([0.0, 2.0, 4.0]), iter([0.0, 1.0, 2.0])
+    # the clock: the meter made (0), each fitting's reading then the meter's (1, 1), (2, 2), 2.5, 3
+    own, clock = iter([0.0, 2.0, 4.0]), iter([0.0, 1.0, 1.0, 2.0, 2.0, 2.5, 3.0])
     monkeypatch.setattr(th, "_stat_jiffies", lambda cpus: next(samples))
     monkeypatch.setattr(th, "_own_cpu_s", lambda: next(own))
     monkeypatch.setattr(th.time, "monotonic", lambda: next(clock))
@@ -78,6 +79,7 @@ def test_load_meter_reads_the_load_since_its_last_reading_and_training_threads_f
         tt = th.TrainingThreads()
         assert tt.fit() == 2 and torch.get_num_threads() == 2  # our own 2 cores are not "load"
         assert tt.fit() == 1 and torch.get_num_threads() == 1  # 1.5 cores busy elsewhere: one thread
+        assert tt.fit(force=False) == 1  # within REFIT_S of the last fitting: no new reading (none is left)
         monkeypatch.setenv(th.THREADS_ENV, "2")
         assert th.TrainingThreads().fit() == 2  # SEGGUI_THREADS fixes it
     finally:
