@@ -182,7 +182,7 @@ def drive_block(ws: Workspace, frame_id: str) -> str:
 def untested_classes(data_dir: Path, train: list[str], val: list[str], table: ClassTable) -> list[str]:
     """Names of the classes the snapshot's training masks hold and its validation masks do not."""
     def present(folder: Path, ids: list[str]) -> set[int]:
-        view, found = Workspace.open(folder), set()
+        view, found = Workspace.open(folder), set[int]()
         for fid in ids:
             mask = view.read_mask(fid, "corrected")
             if mask is not None:

@@ -132,7 +132,7 @@ class EditController(QObject):
 
     def ensure_editor(self) -> Editor | None:
         """The current picture's editor, made on first use; None (with a message) when there is no picture."""
-        if self.view.view in ("ground_truth", "picture"):
+        if self.view.view in ("ground_truth", "picture", "model"):
             self.view.set_view("prediction")  # show the mask being edited, or the edit is invisible
         if self.editor is not None:
             return self.editor

@@ -68,6 +68,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "view_err": _action(win, "&Errors of the active class", lambda: win.view.set_view("errors"),
                             "Alt+3"),
         "view_pic": _action(win, "Picture &only", lambda: win.view.set_view("picture"), "Alt+4"),
+        "view_model": _action(win, "&Model's prediction (under a correction too)",
+                              lambda: win.view.set_view("model"), "Alt+5"),
         "prev": _action(win, "&Previous picture", lambda: win.timeline.step(-1), "A",
                         "Previous picture", sp.SP_ArrowBack),
         "next": _action(win, "&Next picture", lambda: win.timeline.step(1), "D",
@@ -152,7 +154,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     m = mb.addMenu("&View")
     m.addActions([a["fit"], a["one"]])
     m.addSeparator()
-    m.addActions([a["view_pred"], a["view_gt"], a["view_err"], a["view_pic"]])
+    m.addActions([a["view_pred"], a["view_gt"], a["view_err"], a["view_pic"], a["view_model"]])
     m.addAction(a["bands"])
     m.addSeparator()
     m.addActions([a["thumbnails"], a["sort_uncertain"]])

@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 
 from seggui.core.errors import BadInputError
 from seggui.core.errorview import FN_COLOR, FP_COLOR, TP_COLOR, view_rgba
+from seggui.core.frame_record import FrameStatus
 from seggui.ui.canvas import Canvas
 from seggui.ui.session import Session
 
 VIEWS = (("prediction", "Prediction"), ("ground_truth", "Ground truth"), ("errors", "Errors (FP/FN)"),
-         ("picture", "Picture only"))
+         ("picture", "Picture only"), ("model", "Model's prediction"))
 EMPTY_HINT = (
     "<div style='font-size:15px'><b>Open a picture, a folder of pictures or a workspace</b></div>"
     "<div style='margin-top:8px'>A picture, video or workspace: File ▸ Open… (Ctrl+O). A folder of pictures "
@@ -154,6 +155,14 @@ class ViewPanel(QWidget):
                 hint = "No prediction for this picture yet: choose a model and Run (Ctrl+R)."
             else:
                 layer = view_rgba(view, pred, gt, table, s.hidden)
+        elif view == "model":  # the model's own output, also where a correction now shows instead
+            raw = s.mask("predicted")
+            if raw is None:
+                hint = "No prediction by a model for this picture: choose a model and Run (Ctrl+R)."
+            else:
+                layer = view_rgba("prediction", raw, gt, table, s.hidden)
+                if s.current is not None and s.record(s.current).status != FrameStatus.PREDICTED:
+                    hint = "The model's own prediction (read only): Prediction (Alt+1) shows your correction."
         elif view == "ground_truth":
             if gt is None:
                 hint = "No ground truth for this picture: File ▸ Open ground truth…"

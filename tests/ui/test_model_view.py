@@ -1,0 +1,45 @@
+"""View ▸ Model's prediction: what the model said about a picture, also under the analyst's correction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from ui_helpers import drag
+
+from seggui.core.errorview import view_rgba
+from seggui.core.workspace import FrameStatus
+from seggui.ui.qtutil import qimage_to_rgba
+
+CAR = 8
+
+
+def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvid_folder: Path,
+                                                            tiny_card: Path) -> None:
+    assert window.open_path(camvid_folder)
+    assert window.model_picker.open_card(tiny_card) is not None
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        assert window.run_model("all")
+    s, canvas = window.session, window.view.canvas
+    predicted = s.mask("current").copy()  # the model's mask, before any edit
+    window.editing.set_tool("brush")
+    window.classes.select_class(CAR)
+    window.editing.set_size(31)
+    drag(qtbot, canvas, (100, 100), (300, 200))
+    qtbot.waitUntil(lambda: s.record(s.current).status == FrameStatus.CORRECTED, timeout=10000)
+    corrected = s.mask("current")
+    assert not np.array_equal(corrected, predicted)
+
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # View ▸ Model's prediction
+    assert window.view.view == "model"
+    shown = qimage_to_rgba(window.view.canvas.overlay_pixmap().toImage())
+    want = view_rgba("prediction", predicted, s.mask("ground_truth"), s.classes, s.hidden)
+    assert np.array_equal(shown, want)  # the model's own labels, not the correction
+    assert "your correction" in window.view.hint.text()
+
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # back to the mask being edited
+    shown = qimage_to_rgba(window.view.canvas.overlay_pixmap().toImage())
+    assert np.array_equal(shown, view_rgba("prediction", corrected, s.mask("ground_truth"), s.classes,
+                                           s.hidden))
