@@ -3,14 +3,12 @@
 The work is `seggui.training.retrain` (the run, in a child process, so a crash
 or an out-of-memory in training cannot take the window down) and
 `seggui.training.retrain_versions` (compare, promote, roll back, re-predict);
-this panel only chains them through the window's one `JobRunner`:
-retrain -> compare -> (on Promote) re-predict, each a job of its own started
-when the previous one finishes. Nothing is overwritten: every run writes a
-new card folder, and promote / roll back only move the workspace's model.
+this panel only chains them through the window's one `JobRunner`: retrain -> compare -> (on
+Promote) re-predict, each a job of its own started when the previous one finishes. Nothing is
+overwritten: every run writes a new card folder, and promote / roll back only move the model.
 
-While a job of this panel runs, `stage` names it; progress and end signals of
-other jobs (a prediction run) pass by untouched. The training modules are
-imported when a retrain starts, so the window still shows without them.
+While a job of this panel runs, `stage` names it; other jobs' signals pass by untouched. The training
+modules are imported when a retrain starts, so the window still shows without them.
 """
 
 from __future__ import annotations
@@ -402,6 +400,8 @@ class RetrainPanel(QWidget):
         for v in list_versions(ws) if ws is not None else []:
             here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
             self.versions.addItem(f"{v['ref']} ({v['label']})" + (" · in use" if here else ""), v["label"])
+        if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
+            self.versions.addItem(f"{Path(ws.model).name} · in use (no retrained version yet)", None)
         self._buttons()
 
     def _on_opened(self) -> None:

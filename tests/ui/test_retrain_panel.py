@@ -80,6 +80,10 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert window.open_path(ws.root)
     assert window.inference.card.ref == "tiny-camvid@1"
     panel = setup_panel(window, epochs=1)
+    # before any retrain the list says what is in use, and that there is nothing to roll back to
+    assert [panel.versions.itemText(i) for i in range(panel.versions.count())] == [
+        "tiny-camvid · in use (no retrained version yet)"]
+    assert not panel.rollback_button.isEnabled()
     lines: list[str] = []
     window.runner.progress.connect(lambda p: lines.append(panel.status.text()))
 
