@@ -94,10 +94,8 @@ class RetrainPanel(QWidget):
         for w in (self.retrain_button, self.advanced_button, self.cancel_button):
             top.addWidget(w)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.promote_button)
-        bottom.addWidget(self.versions, 1)
-        bottom.addWidget(self.rollback_button)
-        bottom.addWidget(self.repredict_button)
+        for part in (self.promote_button, self.versions, self.rollback_button, self.repredict_button):
+            bottom.addWidget(part, 1 if part is self.versions else 0)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
@@ -121,6 +119,8 @@ class RetrainPanel(QWidget):
         runner.started.connect(lambda _t: self._buttons())
         runner.idle.connect(self._buttons)
         session.opened.connect(self._on_opened)
+        # a folder opened without a model gets one on its first Run: the list then names it
+        session.modelChanged.connect(lambda _ref: self._fill_versions() if self.stage is None else None)
         self._buttons()
 
     # ------------------------------------------------------------ actions

@@ -315,3 +315,20 @@ def test_the_chart_legend_stays_readable_over_the_curves(qtbot, window, camvid: 
 
 def _near(rgb: tuple[int, int, int], want: tuple[int, int, int]) -> bool:
     return all(abs(a - b) <= 30 for a, b in zip(rgb, want, strict=True))
+
+
+def test_versions_name_the_model_a_first_run_puts_in_use(qtbot, window, camvid_folder: Path,
+                                                         tiny_card: Path) -> None:
+    """A folder opened without a model: the list stood empty until a retrain's comparison (walkthrough)."""
+    assert window.open_path(camvid_folder)
+    assert window.session.workspace.model is None
+    panel = window.retrain
+    window.show_retrain()
+    assert panel.versions.count() == 0
+    assert window.model_picker.open_card(tiny_card) is not None
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        window.actions_by_name["run"].trigger()
+    assert window.session.workspace.model is not None
+    qtbot.waitUntil(lambda: panel.versions.count() == 1)
+    assert panel.versions.itemText(0) == "tiny-camvid · in use (no retrained version yet)"
+    assert not panel.rollback_button.isEnabled()
