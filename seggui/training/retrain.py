@@ -43,6 +43,7 @@ from seggui.training.retrain_process import (  # re-exported: callers import the
     RetrainResult,
     TrainingFailed,
 )
+from seggui.training.retrain_versions import WEAK_CLASS_PX
 from seggui.training.versions import claim_version_dir, discard_unfinished
 
 __all__ = ["RetrainPlan", "RetrainProcess", "RetrainResult", "TrainingFailed", "plan_retrain", "retrain_job"]
@@ -180,16 +181,24 @@ def drive_block(ws: Workspace, frame_id: str) -> str:
 
 
 def untested_classes(data_dir: Path, train: list[str], val: list[str], table: ClassTable) -> list[str]:
-    """Names of the classes the snapshot's training masks hold and its validation masks do not."""
-    def present(folder: Path, ids: list[str]) -> set[int]:
-        view, found = Workspace.open(folder), set[int]()
+    """Names of the classes the snapshot's training masks hold and its validation masks hold too little of.
+
+    Too little is under WEAK_CLASS_PX pixels, where the comparison calls a class's figure weak: a few
+    specks left in a lot-free picture's correction measure nothing (seen in the window walkthrough).
+    """
+    def counts(folder: Path, ids: list[str]) -> np.ndarray:
+        view, total = Workspace.open(folder), np.zeros(0, np.int64)
         for fid in ids:
             mask = view.read_mask(fid, "corrected")
             if mask is not None:
-                found.update(int(v) for v in np.flatnonzero(np.bincount(mask.ravel())))
-        return found - {table.ignore_index}
+                c = np.bincount(mask.ravel())
+                total = np.pad(total, (0, max(0, len(c) - len(total))))
+                total[:len(c)] += c
+        return total
 
-    gone = present(data_dir / "train", train) - present(data_dir / "val", val)
+    tr, va = counts(data_dir / "train", train), counts(data_dir / "val", val)
+    va = np.pad(va, (0, max(0, len(tr) - len(va))))
+    gone = {int(c) for c in np.flatnonzero(tr) if va[c] < WEAK_CLASS_PX} - {table.ignore_index}
     return [table.name_of(c) for c in sorted(gone)]
 
 

@@ -234,7 +234,9 @@ def test_retrain_whose_validation_lacks_a_taught_class_keeps_the_last_epoch(
     for i, (kind, park) in enumerate((("corrected", True), ("corrected", False),
                                       ("ground_truth", truth_has_parking))):
         mask = np.zeros((64, 96), np.uint8)
-        mask[10:30, 20:60] = 1 if park else 0
+        mask[5:60, 10:90] = 1 if park else 0  # 4,400 px: enough to measure
+        if kind == "ground_truth" and not park:
+            mask[0:3, 0:3] = 1  # specks measure nothing (under the comparison's 1,000 px)
         img = np.full((64, 96, 3), 120, np.uint8)
         fid = ws.add_image(write_image(tmp_path / "ws" / "pictures" / f"p{i}.png", img)).id
         ws.write_mask(fid, kind, mask, save=False)
