@@ -112,7 +112,7 @@ def competing_load(sample_s: float = SAMPLE_S) -> float | None:
 
 
 class TrainingThreads:
-    """The CPU training loop's torch thread count, fitted to the load before each epoch.
+    """The CPU training loop's torch thread count, fitted to the load before each epoch and within one.
 
     Why: a training step is a chain of OpenMP barriers, so on a busy machine
     a pool as wide as the machine waits for its descheduled thread at each
@@ -141,7 +141,11 @@ class TrainingThreads:
         if self.n is not None and not force and now - self.at < REFIT_S:
             return self.n
         self.at = now
-        self.n = self.fixed or 1 if self.meter is None else adaptive_threads(self.cores, self.meter.load())
+        if self.fixed is not None:  # SEGGUI_THREADS set: its count, never refitted
+            self.n = self.fixed
+        else:
+            assert self.meter is not None
+            self.n = adaptive_threads(self.cores, self.meter.load())
         if torch.get_num_threads() != self.n:
             torch.set_num_threads(self.n)
         return self.n

@@ -20,6 +20,7 @@ change under a running epoch and the new card records exactly what it saw.
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,19 +187,17 @@ def untested_classes(data_dir: Path, train: list[str], val: list[str], table: Cl
     Too little is under WEAK_CLASS_PX pixels, where the comparison calls a class's figure weak: a few
     specks left in a lot-free picture's correction measure nothing (seen in the window walkthrough).
     """
-    def counts(folder: Path, ids: list[str]) -> np.ndarray:
-        view, total = Workspace.open(folder), np.zeros(0, np.int64)
+    def counts(folder: Path, ids: list[str]) -> Counter[int]:
+        view, total = Workspace.open(folder), Counter[int]()
         for fid in ids:
             mask = view.read_mask(fid, "corrected")
             if mask is not None:
-                c = np.bincount(mask.ravel())
-                total = np.pad(total, (0, max(0, len(c) - len(total))))
-                total[:len(c)] += c
+                per_id = np.bincount(mask.ravel())
+                total.update({int(c): int(per_id[c]) for c in np.flatnonzero(per_id)})
         return total
 
     tr, va = counts(data_dir / "train", train), counts(data_dir / "val", val)
-    va = np.pad(va, (0, max(0, len(tr) - len(va))))
-    gone = {int(c) for c in np.flatnonzero(tr) if va[c] < WEAK_CLASS_PX} - {table.ignore_index}
+    gone = {c for c in tr if va[c] < WEAK_CLASS_PX} - {table.ignore_index}
     return [table.name_of(c) for c in sorted(gone)]
 
 
