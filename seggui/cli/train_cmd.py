@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     from seggui.cli.progress import run_with_progress
     from seggui.core.jobs import CancelToken, Progress, map_progress
     from seggui.training.loop import train_job
+    from seggui.training.run import export_after_training
 
     cfg = config_from_args(args)
     main_rank = int(os.environ.get("RANK", "0")) == 0
@@ -151,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_with_progress(map_progress(train_job(cfg, token), with_table), "train",
                                    quiet=args.quiet or not main_rank)
+        if cfg.export_onnx and main_rank:
+            failed = run_with_progress(export_after_training(result.card_dir, token), "export",
+                                       quiet=args.quiet)
+            if failed:
+                print(f"warning: {failed}", file=sys.stderr)
     except Cancelled:
         if main_rank:
             print(f"cancelled: {cfg.out or 'the output folder'} keeps the model card and checkpoint of the "

@@ -127,6 +127,9 @@ class TrainConfig:
     # progress is cut short and validated, the best epoch's card stays (see budget.py). None: no limit.
     time_budget_s: float | None = None
     budget_clock: str = "wall"  # "cpu": the process's CPU seconds (comparisons on a shared machine)
+    # Export the finished card to ONNX (fp32, checked against torch) so `--backend auto` runs it on ONNX
+    # Runtime: a retrain sets it when its parent had an export (seggui.training.run; a failure only warns)
+    export_onnx: bool = False
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32

@@ -360,6 +360,7 @@ def plan_retrain(
         "batch": batch, "augment": "basic", "class_weights": RETRAIN_CLASS_WEIGHTS,
         "crop": crop, "device": device, "workers": 0,
         "base": found.config.__dict__ if found is not None else None, **timing,
+        "export_onnx": parent.onnx_path is not None and parent.onnx_path.is_file(),
     }
     missing = untested_classes(data_dir, train, val, parent.classes) if val else []
     if missing:  # choosing the epoch on such frames would choose the one that forgets these classes

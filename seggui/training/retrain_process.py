@@ -128,6 +128,8 @@ class RetrainProcess:
                     final = ev
                 elif kind == "warning":
                     yield Progress(done, total, "warning", error=str(ev.get("message")), data=ev)
+                elif kind == "export":  # after the training: its done/total stay the run's
+                    yield Progress(done, total, str(ev.get("message") or kind), data=ev)
                 elif kind in ("step", "epoch", "setup", "start"):
                     if kind == "epoch":
                         epochs.append(ev)

@@ -94,12 +94,13 @@ class Inference(QObject):
         self._recordDue.connect(self._record)  # queued: emitted on the writer thread
 
     def describe(self) -> str:
-        """The status-bar text: model name, backend and device once loaded."""
+        """The status-bar text: model name (and version once retrained), backend and device once loaded."""
         if self.card is None:
             return "No model"
+        name = self.card.ref if self.card.version > 1 else self.card.name  # v2 and v1 share the name
         if self.predictor is None:
-            return f"{self.card.name} · loads on first run"
-        return f"{self.card.name} · {self.predictor.describe()}"
+            return f"{name} · loads on first run"
+        return f"{name} · {self.predictor.describe()}"
 
     def set_card(self, card: ModelCard | None) -> None:
         if _card_key(card) == _card_key(self.card):

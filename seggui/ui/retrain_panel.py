@@ -197,8 +197,10 @@ class RetrainPanel(QWidget):
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
-        said = (f"Promoted {self.result.card_dir.name}; re-predicting the {len(todo)} frames the previous "
-                "model had predicted and nobody corrected…")
+        name = self.result.card_dir.name
+        said = (f"Promoted {name}; re-predicting the {len(todo)} frame{'s' * (len(todo) != 1)} the previous "
+                "model had predicted and nobody corrected…" if todo else
+                f"Promoted {name}: every frame is corrected, none to re-predict.")
         self.log.info(said)
         self.status.setText(said)
         self.stage = "repredict"
@@ -259,6 +261,9 @@ class RetrainPanel(QWidget):
             self.status.setText(p.message)
             return
         ev = p.data or {}
+        if ev.get("event") == "export":
+            self.status.setText(p.message)
+            return
         if ev.get("event") == "epoch":
             self.epochs.append(ev)
             self._curves()
@@ -356,41 +361,13 @@ class RetrainPanel(QWidget):
                 for r in range(t.rowCount())]
 
     def _curves(self) -> None:
-        import pyqtgraph as pg
+        from seggui.ui.retrain_chart import draw_curves, new_plot
 
         if self.plot is None:
-            self.plot = pg.PlotWidget(background="w")
-            self.plot.setMenuEnabled(False)
-            self.plot.addLegend(offset=(5, 5), brush=pg.mkBrush(255, 255, 255, 235),  # the loss starts at
-                                labelTextColor=(40, 40, 40))  # 1.0 on epoch 1, under it: keep it readable
-            self.plot.setLabel("bottom", "epoch")
-            self.plot.setMinimumHeight(110)
+            self.plot = new_plot()
             self.layout().replaceWidget(self.chart_slot, self.plot)
             self.chart_slot.deleteLater()
-        self.plot.clear()
-        xs = [float(e["epoch"]) for e in self.epochs]
-        cmp = self.comparison
-        if cmp is not None and xs:  # the table's figures, so chart and table say the same
-            for value, name, color in ((cmp.old_miou, "current model mIoU (table)", (120, 120, 120)),
-                                       (cmp.new_miou, "new model mIoU (table)", (20, 150, 60))):
-                if value is not None:
-                    self.plot.plot([0.0, max(xs)], [value, value], name=name,
-                                   pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
-        # one axis, of mIoU (0..1): the loss is drawn relative to its first epoch so it fits that axis
-        first_loss = next((float(e["train_loss"]) for e in self.epochs if e.get("train_loss")), None)
-        for key, name, color in (("train_loss", "loss ÷ epoch 1's", (200, 60, 40)),
-                                 ("miou", "val mIoU while training (crops)", (40, 90, 200))):
-            scale = first_loss if key == "train_loss" and first_loss else 1.0
-            pts = [(x, float(e[key]) / scale) for x, e in zip(xs, self.epochs, strict=True)
-                   if e.get(key) is not None]
-            if pts:
-                self.plot.plot([a for a, _b in pts], [b for _a, b in pts], name=name,
-                               pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color)
-        self.plot.setLabel("left", "mIoU")
-        self.plot.setYRange(0.0, 1.05, padding=0)
-        if xs:
-            self.plot.setXRange(0.0, max(xs), padding=0.05)
-            self.plot.getAxis("bottom").setTickSpacing(max(1, round(max(xs) / 8)), 1)  # whole epochs
+        draw_curves(self.plot, self.epochs, self.comparison)
 
     def _fill_versions(self) -> None:
         from seggui.training.retrain_versions import list_versions
@@ -402,6 +379,9 @@ class RetrainPanel(QWidget):
             self.versions.addItem(f"{v['ref']} ({v['label']})" + (" · in use" if here else ""), v["label"])
         if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
             self.versions.addItem(f"{Path(ws.model).name} · in use (no retrained version yet)", None)
+        for i in range(self.versions.count()):  # a narrow dock cuts the text: the tooltip keeps it whole
+            self.versions.setItemData(i, self.versions.itemText(i), Qt.ItemDataRole.ToolTipRole)
+        self.versions.setToolTip(self.versions.currentText())
         self._buttons()
 
     def _on_opened(self) -> None:

@@ -114,6 +114,7 @@ def test_new_version_has_card_and_metrics_and_old_weights_untouched(retrained: d
     assert new.training["train_pairs"] == 4 and new.training["val_pairs"] == 2
     assert new.provenance["dataset"]["validation"]["pairs"] == 2
     assert len(result.epochs) == 1 and result.epochs[0]["miou"] is not None
+    assert new.onnx is None and not retrained["plan"].config.export_onnx  # nor was the parent exported
     assert sha(card / "weights.safetensors") == retrained["before"]
 
 
@@ -262,8 +263,12 @@ def test_no_model_refusal(tmp_path: Path) -> None:
 def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from seggui.engine.export import export_job
+    from seggui.engine.predictor import load_predictor
+
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     card = tiny_card(tmp_path / "card", "tiny-camvid", "camvid-11", 12)
+    run_job(export_job(ModelCard.load(card), card))  # a parent run on ONNX Runtime, as the shipped cards
     ws = make_workspace(tmp_path / "ws", camvid, card, n=4)
     ids = sorted(ws.frames)
     for fid in ids[:3]:
@@ -279,6 +284,11 @@ def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_pa
     assert d["frames"] and set(d["frames"]) < set(ids[:3])  # held out of the corrections, not all of them
     new = ModelCard.load(ws.models_dir / "tiny-camvid-v2")
     assert new.training["train_pairs"] == 3 - len(d["frames"])
+    # the new version is exported as its parent was, so the promoted model runs where the old one ran
+    assert new.onnx_path is not None and new.onnx_path.is_file()
+    assert new.provenance["onnx_export"]["agreement_vs_torch"] > 0.99
+    with load_predictor(new, "auto", "cpu") as predictor:
+        assert "ONNX Runtime" in predictor.describe()
     after = Workspace.open(ws.root)
     assert after.model == str((ws.models_dir / "tiny-camvid-v2").resolve())
     assert after.frames[ids[3]].model == "tiny-camvid@2"
