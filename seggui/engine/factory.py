@@ -133,7 +133,45 @@ def build_model(
         hint = _ENCODER_HINTS.get(encoder.lower(), "")
         raise BadInputError(None, f"cannot build {arch} with encoder {encoder!r}: {exc}"
                             + (f" ({hint})" if hint else "")) from None
-    return model.eval()
+    _drop_unused_encoder_stages(model.eval())
+    return model
+
+
+def _drop_unused_encoder_stages(model: nn.Module) -> None:
+    """Swap the encoder stages that an `encoder_depth` under 5 never runs for empty modules.
+
+    Why: smp builds the whole encoder whatever the depth, so PSPNet-ResNet34 (depth 3) carried the
+    20 M parameters of layer3 and layer4 that never ran: 86 MB of weights and checkpoints for a 6 MB
+    network, and a parameter count 14 times the one it computes with. What was dropped is kept on the
+    model (see dropped_prefixes), so weights saved with those stages are still read. Which stages run is
+    seen, not assumed: a stage is idle when
+    a backward pass from one small picture's features leaves no gradient on any of its parameters (a
+    hook on the stage would miss encoders that call the blocks inside it, as mobilenet_v2's does).
+    """
+    import torch
+    from torch import nn
+
+    encoder = getattr(model, "encoder", None)
+    if encoder is None or int(getattr(encoder, "_depth", 5)) >= 5:
+        return
+    try:
+        features = encoder(torch.zeros(1, 3, 64, 64))
+        sum(f.float().sum() for f in features).backward()
+        idle = [name for name, child in encoder.named_children() if next(child.parameters(), None) is not None
+                and all(p.grad is None for p in child.parameters())]
+    except Exception:  # an encoder that wants other input: keep it whole rather than guess  # noqa: BLE001
+        idle = []
+    encoder.zero_grad(set_to_none=True)
+    if not idle:
+        return
+    for name in idle:
+        setattr(encoder, name, nn.Identity())
+    model.seggui_dropped = tuple(f"encoder.{name}." for name in idle)
+
+
+def dropped_prefixes(model: nn.Module) -> tuple[str, ...]:
+    """State-dict prefixes of the encoder stages build_model dropped (weights saved with them still load)."""
+    return tuple(getattr(model, "seggui_dropped", ()))
 
 
 def build_from_card(card: ModelCard) -> nn.Module:

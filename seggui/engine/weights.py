@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from seggui.core.atomic import atomic_write_bytes
 from seggui.core.errors import BadInputError
-from seggui.engine.factory import build_from_card, head_layer
+from seggui.engine.factory import build_from_card, dropped_prefixes, head_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -110,7 +110,14 @@ def save_state_dict(model_or_state: nn.Module | Mapping[str, torch.Tensor], path
 
 def apply_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor], where: Path | None,
                      card_name: str, num_classes: int) -> None:
-    """Load `state` into `model`, explaining class-count and architecture mismatches."""
+    """Load `state` into `model`, explaining class-count and architecture mismatches.
+
+    Tensors of encoder stages the network never runs (kept by weights saved before build_model
+    dropped them) are passed over.
+    """
+    dropped = dropped_prefixes(model)
+    if dropped:
+        state = {k: v for k, v in state.items() if not k.startswith(dropped)}
     key, out_channels = head_layer(model)
     if key in state and state[key].ndim >= 1 and int(state[key].shape[0]) != num_classes:
         raise BadInputError(
@@ -136,6 +143,19 @@ def apply_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor], where:
             f"{'; '.join(parts)} tensors — check architecture and encoder"
         )
     model.load_state_dict(state, strict=True)
+
+
+def load_checkpoint_model(model: nn.Module, state: Mapping[str, torch.Tensor], path: Path) -> None:
+    """A training checkpoint's weights into `model`; one with stages build_model drops is refused by name.
+
+    Its optimiser state counts those stages' parameters, so it cannot be matched to the network now.
+    """
+    dropped = dropped_prefixes(model)
+    if dropped and any(k.startswith(dropped) for k in state):
+        raise BadInputError(path, "this checkpoint holds encoder stages the network never runs (written "
+                                  "before seggui dropped them), so its optimiser state does not fit: start "
+                                  "the run again, or fine-tune its card with --from")
+    model.load_state_dict(state)
 
 
 def load_model(card: ModelCard) -> nn.Module:

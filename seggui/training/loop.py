@@ -49,6 +49,7 @@ from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.metrics import compute_metrics
 from seggui.engine.card import ModelCard, resolve_model
 from seggui.engine.threads import TrainingThreads
+from seggui.engine.weights import load_checkpoint_model
 from seggui.training import ddp
 from seggui.training.budget import Budget, BudgetLR
 from seggui.training.build import (
@@ -175,7 +176,7 @@ class _Run:
     def _load(self, ck: dict[str, Any]) -> None:
         if ck.get("status") not in (None, "running"):
             raise BadInputError(self.run_dir / "last.pt", f"that run already ended ({ck['status']})")
-        self.model.load_state_dict(ck["model"])
+        load_checkpoint_model(self.model, ck["model"], self.run_dir / "last.pt")
         self.optimizer.load_state_dict(ck["optimizer"])
         if self.sched is not None and ck.get("scheduler") is not None:
             self.sched.load_state_dict(ck["scheduler"])
