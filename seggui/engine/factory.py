@@ -166,7 +166,7 @@ def _drop_unused_encoder_stages(model: nn.Module) -> None:
         return
     for name in idle:
         setattr(encoder, name, nn.Identity())
-    model.seggui_dropped = tuple(f"encoder.{name}." for name in idle)
+    model.__dict__["seggui_dropped"] = tuple(f"encoder.{name}." for name in idle)  # a plain attribute
 
 
 def dropped_prefixes(model: nn.Module) -> tuple[str, ...]:

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.frames = FrameBrowser(self.session)
         self.classes = ClassPanel(self.session)
         self.metrics = MetricsPanel(self.session)
+        self.view.viewChanged.connect(self.metrics.measure)  # the figures score what the view shows
         self.areas = AreaPanel(self.session)
         self.timeline = Timeline(self.session, self.view)
         self.drive_plot = DrivePlot(self.session)

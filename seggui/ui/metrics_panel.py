@@ -56,6 +56,7 @@ class MetricsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.metrics: SegMetrics | None = None
+        self.kind = "current"  # the mask scored: "predicted" while the view shows the model's own
         self.frames_counted = 0
         self.runner = JobRunner(self)
         self._dirty = False
@@ -102,6 +103,14 @@ class MetricsPanel(QWidget):
     def set_scope(self, key: str) -> None:
         self.scope_combo.setCurrentIndex(max(0, self.scope_combo.findData(key)))
 
+    def measure(self, view: str) -> None:
+        """Score what the view shows: the model's own mask under View ▸ Model's prediction."""
+        kind = "predicted" if view == "model" else "current"
+        if kind != self.kind:
+            self.kind = kind
+            if self.scope == "picture":
+                self.refresh()
+
     def _on_frame(self, _fid: str) -> None:
         if self.scope == "picture":
             self.refresh()
@@ -113,7 +122,7 @@ class MetricsPanel(QWidget):
     def _on_edit(self, frame_id: str) -> None:
         """Live path: figures of the edited picture's (incrementally updated) matrix, written in place."""
         s = self.session
-        if self.scope != "picture" or frame_id != s.current or s.classes is None:
+        if self.scope != "picture" or frame_id != s.current or s.classes is None or self.kind != "current":
             return
         cm = s.frame_matrix(frame_id)
         if cm is None:
@@ -143,12 +152,13 @@ class MetricsPanel(QWidget):
             self._show(None, "")
             return
         if self.scope == "picture":
-            cm = s.frame_matrix()
+            cm = s.frame_matrix(kind=self.kind)
             if cm is None:
-                missing = "prediction" if s.mask("current") is None else "ground truth"
+                missing = "prediction" if s.mask(self.kind) is None else "ground truth"
                 self._show(None, f"This picture has no {missing}: nothing to score.")
             else:
-                self._show(compute_metrics(cm, s.classes), f"{s.current}")
+                self._show(compute_metrics(cm, s.classes), f"{s.current}" + (
+                    " · the model's own prediction" if self.kind == "predicted" else ""))
             return
         if self.runner.is_running():
             self._dirty = True

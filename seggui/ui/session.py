@@ -257,18 +257,20 @@ class Session(QObject):
 
         return self._cached((fid, kind), load)
 
-    def frame_matrix(self, frame_id: str | None = None) -> ConfusionMatrix | None:
-        """The confusion matrix of a frame's current mask against its ground truth, or None."""
+    def frame_matrix(self, frame_id: str | None = None,
+                     kind: str = MaskKind.CURRENT) -> ConfusionMatrix | None:
+        """A frame's current mask (or `kind`: "predicted", the model's own) against its ground truth."""
         fid = frame_id or self.current
         if self.workspace is None or fid is None:
             return None
-        if self.editor is not None and fid == self.editor_frame:
+        if kind == MaskKind.CURRENT and self.editor is not None and fid == self.editor_frame:
             return self.editor.matrix  # kept current by every edit
-        if fid not in self._matrices:
-            pred, gt = self.mask(MaskKind.CURRENT, fid), self.mask(MaskKind.GROUND_TRUTH, fid)
-            cm = None
-            if pred is not None and gt is not None:
-                cm = ConfusionMatrix.for_table(self.workspace.classes).update(pred, gt)
+        if kind != MaskKind.CURRENT or fid not in self._matrices:
+            pred, gt = self.mask(kind, fid), self.mask(MaskKind.GROUND_TRUTH, fid)
+            cm = None if pred is None or gt is None else ConfusionMatrix.for_table(
+                self.workspace.classes).update(pred, gt)
+            if kind != MaskKind.CURRENT:
+                return cm  # not cached: edits do not change it
             self._matrices[fid] = cm
         return self._matrices[fid]
 

@@ -8,7 +8,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from ui_helpers import drag
 
+from seggui.core.confusion import ConfusionMatrix
 from seggui.core.errorview import view_rgba
+from seggui.core.metrics import compute_metrics
 from seggui.core.workspace import FrameStatus
 from seggui.ui.qtutil import qimage_to_rgba
 
@@ -38,8 +40,17 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     want = view_rgba("prediction", predicted, s.mask("ground_truth"), s.classes, s.hidden)
     assert np.array_equal(shown, want)  # the model's own labels, not the correction
     assert "your correction" in window.view.hint.text()
+    # the Metrics panel scores what the view shows: the model's own mask, not the correction
+    gt = s.mask("ground_truth")
+    assert gt is not None
+    model_miou = compute_metrics(ConfusionMatrix.for_table(s.classes).update(predicted, gt), s.classes).miou
+    edited_miou = compute_metrics(ConfusionMatrix.for_table(s.classes).update(corrected, gt), s.classes).miou
+    assert model_miou != edited_miou
+    assert window.metrics.metrics.miou == model_miou
+    assert "the model's own prediction" in window.metrics.summary.text()
 
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # back to the mask being edited
+    assert window.metrics.metrics.miou == edited_miou
     shown = qimage_to_rgba(window.view.canvas.overlay_pixmap().toImage())
     assert np.array_equal(shown, view_rgba("prediction", corrected, s.mask("ground_truth"), s.classes,
                                            s.hidden))
