@@ -162,7 +162,7 @@ class WorkspaceReport:
             "drives": {
                 src: [{"index": f.index, "frame": f.frame,
                        "parking_m2": f.parking["m2"] if f.parking else None,
-                       "iou": f.gt["miou"] if f.gt else None} for f in frames]
+                       "miou": f.gt["miou"] if f.gt else None} for f in frames]
                 for src, frames in self.drives.items()
             },
             "skipped": self.skipped,
