@@ -18,7 +18,7 @@ from seggui.core.errors import BadInputError
 
 
 @cache
-def _file_mode() -> int:
+def plain_file_mode() -> int:
     """The mode a plain `open()` would give a new file (0666 less the umask).
 
     mkstemp creates 0600 files; without this, masks, cards and reports would
@@ -35,7 +35,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _file_mode())
+        os.fchmod(fd, plain_file_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -68,9 +68,9 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     try:
         from seggui.core import atomic
 
-        atomic._file_mode.cache_clear()
+        atomic.plain_file_mode.cache_clear()
         p = atomic_write_json(tmp_path / "x.json", {"a": 1})
         assert p.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
-        atomic._file_mode.cache_clear()
+        atomic.plain_file_mode.cache_clear()

@@ -175,6 +175,9 @@ def test_drive_video_round_trips(tmp_path: Path, suffix: str) -> None:
                                                                                        strict=True)])
     assert err < 20, err
     assert [p.name for p in tmp_path.iterdir()] == [f"drive{suffix}"]  # no temp file left
+    from seggui.core.atomic import plain_file_mode
+
+    assert path.stat().st_mode & 0o777 == plain_file_mode()  # not mkstemp's 0600: others may read it
 
 
 def test_video_writer_refuses_bad_input(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from seggui.core.atomic import plain_file_mode
 from seggui.core.errors import BadInputError
 from seggui.core.synth.labels import TABLE_NAME, parking_area_m2
 from seggui.core.synth.plan import plan_layout
@@ -93,6 +94,7 @@ def write_drive_video(path: str | Path, frames: Iterable[np.ndarray | Scene], fp
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, plain_file_mode())  # mkstemp's 0600 would make the video private to this account
     writer = None
     size = None
     count = 0
