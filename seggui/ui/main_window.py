@@ -60,7 +60,8 @@ class MainWindow(QMainWindow):
         self.inference = Inference(self.session, self.runner, self)
         self.inference.confirm_map = lambda suggested: ClassMapDialog.ask(suggested, self)
         self._opening = ""  # what is being opened (on a worker thread, the window painting meanwhile)
-        self.session.ask_classes = lambda truth: ClassTableDialog.ask(truth, self)
+        self.session.ask_classes = lambda truth: ClassTableDialog.ask(truth, self,
+                                                                      self.session.default_classes)
         self.view = ViewPanel(self.session)
         self.frames = FrameBrowser(self.session)
         self.classes = ClassPanel(self.session)
