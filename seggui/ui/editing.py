@@ -132,8 +132,12 @@ class EditController(QObject):
 
     def ensure_editor(self) -> Editor | None:
         """The current picture's editor, made on first use; None (with a message) when there is no picture."""
-        if self.view.view in ("ground_truth", "picture", "model"):
+        shown = self.view.view
+        if shown in ("ground_truth", "picture", "model"):
             self.view.set_view("prediction")  # show the mask being edited, or the edit is invisible
+            if shown == "model":  # it says "read only": say where the stroke goes (Ctrl+Z takes it back)
+                self.session.log.info("painting edits your correction, not the model's prediction: the view "
+                                      "is back on Prediction (Alt+1); Alt+5 shows the model's again")
         if self.editor is not None:
             return self.editor
         s = self.session

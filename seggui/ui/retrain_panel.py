@@ -399,8 +399,9 @@ class RetrainPanel(QWidget):
             return
         n = len(ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED))
         waiting = len(ws.frames_with_status(FrameStatus.PROPAGATED))  # not trained on until reviewed
-        tail = f" {waiting} propagated frames are left out until reviewed." if waiting else ""
-        self.status.setText((f"{n} corrected or reviewed frames: ready to retrain." if n
+        tail = (f" {waiting} propagated frame{'s are' if waiting != 1 else ' is'} left out until reviewed."
+                if waiting else "")
+        self.status.setText((f"{n} corrected or reviewed frame{'s' * (n != 1)}: ready to retrain." if n
                              else "Correct some masks, then retrain.") + tail)
 
     def _refuse(self, text: str, how: str = "refused") -> bool:

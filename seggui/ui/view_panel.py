@@ -193,12 +193,16 @@ class ViewPanel(QWidget):
             self.readout.setText("")
             return
         parts = [f"x {x}, y {y}"]
-        pred = s.mask("current")
+        model = self.view == "model"  # the model's own mask is shown: name its class, not the correction's
+        pred = s.mask("predicted" if model else "current")
         if pred is not None:
             parts.append(f"class {table.name_of(int(pred[y, x]))}")
         conf = s.mask("confidence")
-        if conf is not None:
-            parts.append(f"confidence {conf[y, x] / 255:.2f}")
+        if conf is not None:  # the model's confidence in its own class, which a correction may not be
+            edited = not model and s.current is not None and \
+                s.record(s.current).status != FrameStatus.PREDICTED
+            parts.append(f"model's confidence {conf[y, x] / 255:.2f}" if edited
+                         else f"confidence {conf[y, x] / 255:.2f}")
         gt = s.mask("ground_truth")
         if gt is not None:
             parts.append(f"truth {table.name_of(int(gt[y, x]))}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from ui_helpers import drag
 
 from seggui.core.confusion import ConfusionMatrix
@@ -48,9 +48,26 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     assert model_miou != edited_miou
     assert window.metrics.metrics.miou == model_miou
     assert "the model's own prediction" in window.metrics.summary.text()
+    # the pointer readout names the class shown: the model's, on a pixel the stroke painted car
+    vp = canvas.viewport()
+    spot = canvas.map_from_image(QPointF(200, 150)).toPoint()
+    with qtbot.waitSignal(canvas.pixelHovered) as hovered:
+        qtbot.mouseMove(vp, spot)
+    x, y = hovered.args
+    assert corrected[y, x] == CAR and predicted[y, x] != CAR
+    assert f"class {s.classes.name_of(int(predicted[y, x]))}" in window.view.readout.text()
 
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # back to the mask being edited
     assert window.metrics.metrics.miou == edited_miou
+    qtbot.mouseMove(vp, spot + QPoint(1, 0))
+    qtbot.waitUntil(lambda: "class Car" in window.view.readout.text(), timeout=5000)
+    assert "model's confidence" in window.view.readout.text()  # beside a corrected class: whose it is
     shown = qimage_to_rgba(window.view.canvas.overlay_pixmap().toImage())
     assert np.array_equal(shown, view_rgba("prediction", corrected, s.mask("ground_truth"), s.classes,
                                            s.hidden))
+
+    # a stroke under the read-only model view goes to the correction, and the window says so
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    drag(qtbot, canvas, (100, 250), (300, 250))
+    assert window.view.view == "prediction"
+    assert any("painting edits your correction" in m.text for m in window.log.entries)
