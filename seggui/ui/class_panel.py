@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seggui.core.frame_record import FrameStatus
 from seggui.ui.qtutil import swatch_icon
 from seggui.ui.session import Session
 
@@ -86,8 +87,10 @@ class ClassPanel(QWidget):
 
     def update_shares(self) -> None:
         """Show each class's share of the current mask (prediction, else ground truth)."""
-        report = self.session.area("current")
-        what = "prediction"
+        s = self.session
+        report = s.area("current")
+        rec = s.record(s.current) if s.current is not None and s.workspace is not None else None
+        what = "prediction" if rec is None or rec.status == FrameStatus.PREDICTED else "correction"
         if report is None:
             report, what = self.session.area("ground_truth"), "ground truth"
         self.table.blockSignals(True)
