@@ -32,7 +32,8 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     qtbot.waitUntil(lambda: s.record(s.current).status == FrameStatus.CORRECTED, timeout=10000)
     corrected = s.mask("current")
     assert not np.array_equal(corrected, predicted)
-    assert window.classes.source.text() == "Share of labelled pixels in the correction"
+    qtbot.waitUntil(lambda: window.classes.source.text() == "Share of labelled pixels in the correction",
+                    timeout=5000)  # once painting pauses
 
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # View ▸ Model's prediction
