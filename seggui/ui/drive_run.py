@@ -64,6 +64,13 @@ def _drive_frames(win: MainWindow) -> list[str]:
     return frames
 
 
+def update_actions(win: MainWindow, actions: list) -> None:  # noqa: ANN001 - QActions
+    """Run on this drive / on part of it only where the current frame is a drive's (else greyed)."""
+    on = bool(win.timeline.frames) and win.timeline.position >= 0
+    for action in actions:
+        action.setEnabled(on)
+
+
 def run_drive(win: MainWindow) -> bool:
     """Predict every frame of the current drive in the background (resuming a stopped run)."""
     try:

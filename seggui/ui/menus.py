@@ -138,6 +138,8 @@ def build(win: MainWindow) -> dict[str, QAction]:
     a["bands"].setEnabled(False)
     for signal in (win.session.frameChanged, win.session.opened):
         signal.connect(lambda *_: bands_dialog.update_action(win, a["bands"]))
+        signal.connect(lambda *_: drive_run.update_actions(win, [a["run_drive"], a["run_range"]]))
+    drive_run.update_actions(win, [a["run_drive"], a["run_range"]])
     a["run"].setIconText("Run")
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()

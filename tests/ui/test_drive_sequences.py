@@ -184,8 +184,12 @@ def test_range_runs_resume_and_exports(qtbot, window, drives: Path, tiny_card: P
 def test_range_without_a_drive_is_a_message(window, drives: Path) -> None:
     assert window.open_path(drives)
     window.session.set_frame("overview")
+    actions = window.actions_by_name
+    assert not actions["run_drive"].isEnabled() and not actions["run_range"].isEnabled()  # greyed here
     assert not run_range_dialog(window)
     assert "go to a frame of a drive first" in window.log.entries[-1].text
+    window.session.set_frame(sorted(f for f in window.session.workspace.frames if f != "overview")[0])
+    assert actions["run_drive"].isEnabled() and actions["run_range"].isEnabled()
 
 
 def _copy_frames(camvid: Path, dest: Path, names: list[str]) -> list[Path]:
