@@ -97,7 +97,7 @@ class Inference(QObject):
         """The status-bar text: model name (and version once retrained), backend and device once loaded."""
         if self.card is None:
             return "No model"
-        name = self.card.ref if self.card.version > 1 else self.card.name  # v2 and v1 share the name
+        name = f"{self.card.name} v{self.card.version}"  # as the model box names it: versions share a name
         if self.predictor is None:
             return f"{name} · loads on first run"
         return f"{name} · {self.predictor.describe()}"

@@ -142,7 +142,8 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     new_dir, old_ref = panel.result.card_dir, cmp.old_ref
     assert Path(ws.model) == new_dir.resolve()
     # exported like the shipped model it came from, so it runs on ONNX Runtime; the status bar names it
-    assert (new_dir / "model.onnx").is_file() and win.model_label.text().startswith(f"{cmp.new_ref} · ")
+    name, version = cmp.new_ref.split("@")
+    assert (new_dir / "model.onnx").is_file() and win.model_label.text().startswith(f"{name} v{version} · ")
     assert "in use" in panel.versions.currentText() or panel.versions.count() == 2
     panel.versions.setCurrentIndex(0)  # the version listed first: the shipped model
     click(qtbot, panel.rollback_button)

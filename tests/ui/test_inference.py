@@ -39,7 +39,7 @@ def test_inference_metrics_and_error_view(qtbot, window, camvid_folder: Path, ca
                                           tiny_card: Path) -> None:
     assert window.open_path(camvid_folder)
     assert window.model_picker.open_card(tiny_card) is not None
-    assert window.model_label.text() == "tiny-camvid · loads on first run"
+    assert window.model_label.text() == "tiny-camvid v1 · loads on first run"
     s = window.session
     ids = list(s.frame_ids)
     with qtbot.waitSignal(window.runner.finished, timeout=120000):
@@ -51,7 +51,7 @@ def test_inference_metrics_and_error_view(qtbot, window, camvid_folder: Path, ca
         window.view.canvas.zoom_at(2.0, window.view.canvas.viewport().rect().center())
     assert window.inference.last_result == {"predicted": N_PICTURES, "failed": 0}
     assert all(s.record(f).status == FrameStatus.PREDICTED for f in ids)
-    assert window.model_label.text() == "tiny-camvid · torch · CPU"
+    assert window.model_label.text() == "tiny-camvid v1 · torch · CPU"
     assert not window.job_panel.cancel_button.isVisible()
     assert window.frames.tree.topLevelItem(0).text(1) == "predicted"
 

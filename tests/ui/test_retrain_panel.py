@@ -121,7 +121,7 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     window.editing.finish()
     assert Workspace.open(ws.root).model == str(new_dir.resolve())
     assert window.inference.card.ref == "tiny-camvid@2"
-    assert window.model_label.text().startswith("tiny-camvid@2 · ")  # the status bar names the version
+    assert window.model_label.text().startswith("tiny-camvid v2 · ")  # the status bar names the version
     assert window.model_picker.combo.currentData().folder == new_dir
     # the other frame was re-predicted by the new model; the painted one kept the analyst's work
     assert s.record(truth_frames[1]).model == "tiny-camvid@2"
