@@ -158,7 +158,7 @@ class MetricsPanel(QWidget):
                 self._show(None, f"This picture has no {missing}: nothing to score.")
             else:
                 self._show(compute_metrics(cm, s.classes), f"{s.current}" + (
-                    " · the model's own prediction" if self.kind == "predicted" else ""))
+                    " · model's prediction" if self.kind == "predicted" else ""))
             return
         if self.runner.is_running():
             self._dirty = True
