@@ -163,6 +163,8 @@ def export_after_training(card_dir: Path, token: CancelToken | None = None) -> J
             if token is not None:
                 token.raise_if_cancelled()
             yield Progress(p.done, p.total, f"ONNX export: {p.message}", data={"event": "export"})
+    except Cancelled:
+        raise  # a cancel stops the retrain, it is no failed export
     except SegguiError as exc:
         return f"{exc}; the new model runs on torch"
     return None
