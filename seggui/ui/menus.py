@@ -125,6 +125,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
                           "Stop the running job", sp.SP_MediaStop),
     }
     a.update(tools_panel.create_actions(win, win.editing))
+    a["cancel"].setEnabled(False)  # only while a job of the window's runner runs
+    win.runner.started.connect(lambda _title: a["cancel"].setEnabled(True))
+    win.runner.idle.connect(lambda: a["cancel"].setEnabled(False))
     a["thumbnails"] = QAction("&Thumbnails in the picture list", win, checkable=True)
     a["thumbnails"].setStatusTip("Show each picture small beside its name in the Pictures list")
     a["thumbnails"].toggled.connect(win.set_thumbnails)

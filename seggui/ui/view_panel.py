@@ -104,6 +104,10 @@ class ViewPanel(QWidget):
         self.opacity.valueChanged.connect(self._on_opacity)
         self.view_combo.currentIndexChanged.connect(self._on_view)
         self.canvas.pixelHovered.connect(self._on_hover)
+        self._hovered = (-1, -1)  # where the pointer last was: the readout follows a stroke's new status too
+        session.framesChanged.connect(lambda: self._on_hover(*self._hovered))
+        for changed in (session.frameChanged, session.opened):  # another picture: the old spot means nothing
+            changed.connect(lambda *_: setattr(self, "_hovered", (-1, -1)))
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         session.opened.connect(self.refresh)
         session.frameChanged.connect(lambda _fid: self.refresh())
@@ -189,6 +193,7 @@ class ViewPanel(QWidget):
 
     def _on_hover(self, x: int, y: int) -> None:
         s, table = self.session, self.session.classes
+        self._hovered = (x, y)
         if x < 0 or table is None:
             self.readout.setText("")
             return

@@ -106,10 +106,14 @@ def test_classifier_job_can_be_cancelled_and_keeps_what_it_wrote(qtbot, window, 
         return real(image)
 
     monkeypatch.setattr(run, "pixel_features", slow_features)
+    cancel = window.actions_by_name["cancel"]
+    assert not cancel.isEnabled()  # greyed while nothing runs
     window.actions_by_name["classify_all"].trigger()
     qtbot.waitUntil(lambda: len(calls) >= 2, timeout=60000)
-    window.actions_by_name["cancel"].trigger()  # Model ▸ Cancel background job
+    assert cancel.isEnabled()
+    cancel.trigger()  # Model ▸ Cancel background job
     qtbot.waitUntil(lambda: not window.runner.is_running(), timeout=60000)
+    qtbot.waitUntil(lambda: not cancel.isEnabled(), timeout=5000)
     predicted = [f for f in ids[1:] if s.workspace.frames[f].status == FrameStatus.PREDICTED]
     assert 1 <= len(predicted) <= 2 and predicted[0] == ids[1]
     assert ids[3] not in predicted
