@@ -45,6 +45,11 @@ class FrameRecord:
     pattern: str | None = None
 
     @property
+    def has_correction(self) -> bool:
+        """Whether the frame's mask is the analyst's (corrected, reviewed, propagated), not the model's."""
+        return self.status in (FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+
+    @property
     def drive(self) -> str | None:
         """The drive this frame belongs to (its video, or folder/pattern), None for a picture."""
         if self.source is None:

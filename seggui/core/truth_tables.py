@@ -39,4 +39,5 @@ def fitting_presets(ids: set[int] | None) -> list[str]:
     names = list_presets()
     if ids is None:
         return names
-    return [n for n in names if ids <= set(load_classes(n).ids) | {load_classes(n).ignore_index}]
+    tables = {n: load_classes(n) for n in names}
+    return [n for n, t in tables.items() if ids <= {*t.ids, t.ignore_index}]

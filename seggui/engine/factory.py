@@ -144,9 +144,9 @@ def _drop_unused_encoder_stages(model: nn.Module) -> None:
     20 M parameters of layer3 and layer4 that never ran: 86 MB of weights and checkpoints for a 6 MB
     network, and a parameter count 14 times the one it computes with. What was dropped is kept on the
     model (see dropped_prefixes), so weights saved with those stages are still read. Which stages run is
-    seen, not assumed: a stage is idle when
-    a backward pass from one small picture's features leaves no gradient on any of its parameters (a
-    hook on the stage would miss encoders that call the blocks inside it, as mobilenet_v2's does).
+    seen, not assumed: a stage is idle when a backward pass from one small picture's features leaves no
+    gradient on any of its parameters (a hook on the stage would miss encoders that call the blocks
+    inside it, as mobilenet_v2's does).
     """
     import torch
     from torch import nn

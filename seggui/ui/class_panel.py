@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seggui.core.frame_record import FrameStatus
 from seggui.ui.qtutil import swatch_icon
 from seggui.ui.session import Session
 
@@ -89,8 +88,8 @@ class ClassPanel(QWidget):
         """Show each class's share of the current mask (prediction, else ground truth)."""
         s = self.session
         report = s.area("current")
-        rec = s.record(s.current) if s.current is not None and s.workspace is not None else None
-        what = "prediction" if rec is None or rec.status == FrameStatus.PREDICTED else "correction"
+        corrected = s.current is not None and s.workspace is not None and s.record(s.current).has_correction
+        what = "correction" if corrected else "prediction"
         if report is None:
             report, what = self.session.area("ground_truth"), "ground truth"
         self.table.blockSignals(True)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from seggui.core.errors import BadInputError
 from seggui.core.errorview import FN_COLOR, FP_COLOR, TP_COLOR, view_rgba
-from seggui.core.frame_record import FrameStatus
 from seggui.ui.canvas import Canvas
 from seggui.ui.session import Session
 
@@ -165,7 +164,7 @@ class ViewPanel(QWidget):
                 hint = "No prediction by a model for this picture: choose a model and Run (Ctrl+R)."
             else:
                 layer = view_rgba("prediction", raw, gt, table, s.hidden)
-                if s.current is not None and s.record(s.current).status != FrameStatus.PREDICTED:
+                if s.current is not None and s.record(s.current).has_correction:
                     hint = "The model's own prediction (read only): Prediction (Alt+1) shows your correction."
         elif view == "ground_truth":
             if gt is None:
@@ -204,8 +203,7 @@ class ViewPanel(QWidget):
             parts.append(f"class {table.name_of(int(pred[y, x]))}")
         conf = s.mask("confidence")
         if conf is not None:  # the model's confidence in its own class, which a correction may not be
-            edited = not model and s.current is not None and \
-                s.record(s.current).status != FrameStatus.PREDICTED
+            edited = not model and s.current is not None and s.record(s.current).has_correction
             parts.append(f"model's confidence {conf[y, x] / 255:.2f}" if edited
                          else f"confidence {conf[y, x] / 255:.2f}")
         gt = s.mask("ground_truth")
