@@ -30,13 +30,13 @@ def _row(card: Any) -> dict[str, Any]:
     except SegguiError as exc:
         classes, problem = "?", str(exc)
     weights = card.weights_path
-    onnx = card.onnx_path
+    onnx, int8 = card.onnx_path, card.onnx_int8_path
     return {
         "ref": card.ref, "name": card.name, "version": card.version,
         "architecture": card.architecture, "encoder": card.encoder, "classes": classes,
         "metrics": card.metrics, "path": str(card.folder),
         "has_weights": bool(weights and weights.is_file()), "has_onnx": bool(onnx and onnx.is_file()),
-        "problem": problem,
+        "has_int8": bool(int8 and int8.is_file()), "int8_as_good": card.int8_as_good, "problem": problem,
     }
 
 
@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         flags = []
         if r["has_onnx"]:
             flags.append("onnx")
+        if r["has_int8"]:
+            flags.append("int8 (auto runs it on a CPU: measured as accurate)" if r["int8_as_good"] else "int8")
         if not r["has_weights"]:
             flags.append("weights missing")
         if r["problem"]:

@@ -55,6 +55,8 @@ from seggui.paths import model_search_dirs
 CARD_FORMAT = "seggui-model/1"
 CARD_FILE = "model.json"
 RESIZE_POLICIES = ("none", "fixed", "max_side")
+# int8 may score this much below fp32 against ground truth and still be preferred by backend "auto"
+INT8_MIOU_TOLERANCE = 0.005
 PAD_MODES = ("reflect", "constant")
 _KNOWN_KEYS = {
     "format", "name", "version", "description", "architecture", "encoder", "arch_params", "classes",
@@ -204,6 +206,24 @@ class ModelCard:
     @property
     def onnx_int8_path(self) -> Path | None:
         return self._path(self.onnx_int8)
+
+    @property
+    def int8_as_good(self) -> bool:
+        """Whether the card's export measured int8 within INT8_MIOU_TOLERANCE of fp32 against ground truth.
+
+        Only a measurement against masks says so (`seggui export-onnx --int8 --check-masks`):
+        agreement with fp32 cannot tell whether the changed pixels became right or wrong.
+        Backend "auto" runs such a card's int8 file on the CPU, two to three times faster.
+        """
+        export = self.provenance.get("onnx_export")
+        int8 = export.get("int8") if isinstance(export, dict) else None
+        scores = int8.get("miou_vs_truth") if isinstance(int8, dict) else None
+        if self.onnx_int8 is None or not isinstance(scores, dict):
+            return False
+        try:
+            return float(scores["int8"]) >= float(scores["fp32"]) - INT8_MIOU_TOLERANCE
+        except (KeyError, TypeError, ValueError):
+            return False
 
     def require_weights(self) -> Path:
         """The weights file, or a BadInputError naming the card and the missing file."""

@@ -25,9 +25,13 @@ from typing import Any
 import numpy as np
 
 from seggui.core.atomic import atomic_write_bytes
+from seggui.core.classes import ClassTable
+from seggui.core.confusion import ConfusionMatrix
 from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.images import list_images, read_image
 from seggui.core.jobs import Job, Progress
+from seggui.core.masks import check_mask_size, read_mask
+from seggui.core.metrics import compute_metrics
 from seggui.engine.card import CARD_FILE, ModelCard
 from seggui.engine.onnx_meta import card_metadata, set_metadata
 
@@ -53,6 +57,10 @@ class ExportReport:
     int8_agreement: float | None = None
     fp32_ms: float | None = None
     int8_ms: float | None = None
+    fp32_miou: float | None = None
+    int8_miou: float | None = None
+    truth_pictures: int = 0
+    truth_source: str | None = None
     skipped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +74,11 @@ class ExportReport:
                 "agreement_vs_fp32": None if self.int8_agreement is None else round(self.int8_agreement, 6),
                 "fp32_ms_per_image": self.fp32_ms, "int8_ms_per_image": self.int8_ms,
             }
+            if self.int8_miou is not None and self.fp32_miou is not None:
+                out["int8"]["miou_vs_truth"] = {
+                    "fp32": round(self.fp32_miou, 6), "int8": round(self.int8_miou, 6),
+                    "pictures": self.truth_pictures, "masks": self.truth_source,
+                }
         return out
 
 
@@ -137,20 +150,60 @@ def synthetic_images(n: int = 2, hw: tuple[int, int] = (360, 480)) -> list[np.nd
 
 def _read_folder(folder: Path, count: int, skipped: list[str]) -> list[np.ndarray]:
     """Up to `count` pictures spread over a folder; unreadable ones are skipped and noted."""
+    return [image for _, image in _read_pictures(folder, count, skipped)]
+
+
+def _read_pictures(folder: Path, count: int, skipped: list[str]) -> list[tuple[Path, np.ndarray]]:
+    """`_read_folder` with each picture's file, which its ground truth is found by."""
     files = list_images(folder)
     if not files:
         raise BadInputError(folder, "no images in this folder")
     if len(files) > count:
         files = [files[round(i * (len(files) - 1) / max(1, count - 1))] for i in range(count)]
-    images = []
+    out = []
     for f in files:
         try:
-            images.append(read_image(f))
+            out.append((f, read_image(f)))
         except BadInputError as exc:
             skipped.append(str(exc))
-    if not images:
+    if not out:
         raise BadInputError(folder, "none of the images could be read")
-    return images
+    return out
+
+
+def _truth_masks(pictures: Sequence[tuple[Path, np.ndarray]], truth_dir: Path, table: ClassTable,
+                 skipped: list[str]) -> list[np.ndarray | None]:
+    """Each check picture's ground truth (same file-name stem in `truth_dir`), None where it has none.
+
+    Int8's quality is judged on these: agreement with fp32 alone cannot say whether
+    the pixels that changed became right or wrong.
+    """
+    by_stem = {p.stem: p for p in list_images(truth_dir)}
+    masks: list[np.ndarray | None] = []
+    for path, image in pictures:
+        mask_path = by_stem.get(path.stem)
+        mask = None
+        if mask_path is not None:
+            try:
+                mask = read_mask(mask_path, table)
+                check_mask_size(mask, image.shape, mask_path, path.name)
+            except BadInputError as exc:
+                skipped.append(str(exc))
+                mask = None
+        masks.append(mask)
+    if all(m is None for m in masks):
+        raise BadInputError(truth_dir, f"none of the {len(pictures)} check pictures has a readable mask "
+                            "with the same file-name stem in this folder")
+    return masks
+
+
+def _miou(labels: Sequence[np.ndarray], masks: Sequence[np.ndarray | None], table: ClassTable) -> float:
+    """The dataset mIoU (one matrix over every picture with ground truth), as `seggui eval` gives it."""
+    cm = ConfusionMatrix.for_table(table)
+    for pred, gt in zip(labels, masks, strict=True):
+        if gt is not None:
+            cm.update(pred, gt)
+    return float(compute_metrics(cm, table).miou)
 
 
 def _time_per_image(predictor: Any, images: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
@@ -190,8 +243,14 @@ def export_job(
     check_count: int = 8,
     calib_count: int = 16,
     threads: int | None = None,
+    truth_dir: str | Path | None = None,
 ) -> Job[ExportReport]:
-    """Export, check, optionally quantise, and register the ONNX file(s) in a card."""
+    """Export, check, optionally quantise, and register the ONNX file(s) in a card.
+
+    `truth_dir` holds ground-truth masks of the check pictures (same stems): with
+    `int8`, both precisions' mIoU against them is measured and kept in the card,
+    which is what lets `--backend auto` choose int8 (see `ModelCard.int8_as_good`).
+    """
     from seggui.engine.onnx_backend import OrtRunner
     from seggui.engine.predictor import Predictor
     from seggui.engine.torch_backend import TorchRunner
@@ -204,9 +263,15 @@ def export_job(
     yield Progress(0, total, "loading the torch model")
     model = load_model(card)
     target = _target_card(card, out_dir)
+    if truth_dir is not None and check_dir is None:
+        raise BadInputError(Path(truth_dir), "ground-truth masks need the check pictures they belong to (--check)")
+    truth: list[np.ndarray | None] = []
     if check_dir is not None:
-        images = _read_folder(Path(check_dir), check_count, skipped)
+        pictures = _read_pictures(Path(check_dir), check_count, skipped)
+        images = [image for _, image in pictures]
         source = f"{len(images)} pictures from {check_dir}"
+        if truth_dir is not None:
+            truth = _truth_masks(pictures, Path(truth_dir), card.classes, skipped)
     elif calib_dir is not None:
         images = _read_folder(Path(calib_dir), check_count, skipped)
         source = f"{len(images)} pictures from {calib_dir}"
@@ -248,6 +313,11 @@ def export_job(
         int8_labels, report.int8_ms = _time_per_image(int8_pred, images)
         report.int8_agreement = label_agreement(fp32_labels, int8_labels)
         report.int8_path, report.int8_bytes = int8_path, int8_path.stat().st_size
+        if truth:
+            report.fp32_miou = _miou(fp32_labels, truth, card.classes)
+            report.int8_miou = _miou(int8_labels, truth, card.classes)
+            report.truth_pictures = sum(m is not None for m in truth)
+            report.truth_source = str(truth_dir)
     else:
         report.fp32_ms = fp32_ms
     provenance = dict(target.provenance)

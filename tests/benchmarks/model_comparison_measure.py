@@ -124,8 +124,11 @@ def read_frames(files: list[Path]) -> list[np.ndarray]:
     return [read_image(f) for f in files]
 
 
-def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int) -> dict[str, Any]:
-    """Frames/s per backend the card has (labels only, one frame at a time), medians of interleaved rounds."""
+def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int, auto: bool = False) -> dict[str, Any]:
+    """Frames/s per backend the card has (labels only, one frame at a time), medians of interleaved rounds.
+
+    `auto` adds what `--backend auto` loads on this CPU, and `auto_runs` names it.
+    """
     import torch
 
     from seggui.engine.card import ModelCard
@@ -137,9 +140,10 @@ def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int) -> di
     variants: dict[str, Any] = {}
     errors: dict[str, str] = {}
     kinds: tuple[tuple[str, dict[str, Any]], ...] = (
-        ("torch", {"backend": "torch"}), ("onnx", {"backend": "onnx"}), ("int8", {"int8": True}))
+        ("torch", {"backend": "torch"}), ("onnx", {"backend": "onnx"}), ("int8", {"int8": True}),
+        ("auto", {"backend": "auto"}))
     for key, kwargs in kinds:
-        if key == "onnx" and not card.onnx or key == "int8" and not card.onnx_int8:
+        if key == "onnx" and not card.onnx or key == "int8" and not card.onnx_int8 or key == "auto" and not auto:
             continue
         try:
             variants[key] = load_predictor(card, device="cpu", threads=threads, **kwargs)
@@ -156,6 +160,8 @@ def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int) -> di
                 pred.predict(f, confidence=False)
             times[key].append(time.perf_counter() - t0)
     out: dict[str, Any] = {k: round(len(frames) / statistics.median(v), 2) for k, v in times.items()}
+    if "auto" in variants:
+        out["auto_runs"] = variants["auto"].describe()
     if "onnx" in labels and "int8" in labels:
         out["int8_pixels_as_fp32"] = round(label_agreement(labels["onnx"], labels["int8"]), 4)
     for pred in variants.values():

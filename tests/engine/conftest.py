@@ -40,5 +40,5 @@ def exported(tmp_path_factory, fitted_card, camvid: Path):
 
     out = tmp_path_factory.mktemp("exported") / "tiny-onnx"
     report = run_job(export_job(fitted_card, out, int8=True, check_dir=camvid / "val", check_count=3,
-                                calib_dir=camvid / "train", calib_count=4))
+                                calib_dir=camvid / "train", calib_count=4, truth_dir=camvid / "valannot"))
     return report, ModelCard.load(out)
