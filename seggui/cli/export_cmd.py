@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         if report.int8_miou is not None:
             chosen = "int8" if ModelCard.load(report.card_path).int8_as_good else "fp32"
             print(f"mIoU against {report.truth_pictures} masks from {report.truth_source}: fp32 "
-                  f"{report.fp32_miou:.4f}, int8 {report.int8_miou:.4f}; --backend auto on a CPU runs {chosen}")
+                  f"{report.fp32_miou:.4f}, int8 {report.int8_miou:.4f}; "
+                  f"--backend auto on a CPU runs {chosen}")
     for problem in report.skipped:
         print(f"warning: skipped {problem}")
     return 0

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         if r["has_onnx"]:
             flags.append("onnx")
         if r["has_int8"]:
-            flags.append("int8 (auto runs it on a CPU: measured as accurate)" if r["int8_as_good"] else "int8")
+            as_good = r["int8_as_good"]
+            flags.append("int8 (auto runs it on a CPU: measured as accurate)" if as_good else "int8")
         if not r["has_weights"]:
             flags.append("weights missing")
         if r["problem"]:

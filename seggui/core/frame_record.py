@@ -24,6 +24,9 @@ class FrameStatus(StrEnum):
     PROPAGATED = "propagated"
 
 
+# statuses whose mask is the analyst's (shown, measured and reported as a correction), not the model's
+CORRECTION_STATUSES = (FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+
 @dataclass
 class FrameRecord:
     """One picture or one frame of a video in the workspace.
@@ -47,7 +50,7 @@ class FrameRecord:
     @property
     def has_correction(self) -> bool:
         """Whether the frame's mask is the analyst's (corrected, reviewed, propagated), not the model's."""
-        return self.status in (FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+        return self.status in CORRECTION_STATUSES
 
     @property
     def drive(self) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from seggui.core.class_map import ClassMap, scoring_table, suggest
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError
+from seggui.core.frame_record import CORRECTION_STATUSES
 from seggui.core.workspace import FrameStatus, Workspace
 
 
@@ -53,7 +54,7 @@ def plan_switch(ws: Workspace, table: ClassTable) -> ClassSwitch | None:
     current = ws.class_map.model if ws.class_map is not None else ws.classes
     if same_classes(current, table) or same_classes(ws.classes, table):
         return None
-    corrected = ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+    corrected = ws.frames_with_status(*CORRECTION_STATUSES)
     if corrected:
         raise BadInputError(ws.root, f"{len(corrected)} frames hold corrections in the {ws.classes.name} "
                             f"classes (first: {corrected[0]}); a model with {table.name} classes cannot take "

@@ -264,7 +264,8 @@ def export_job(
     model = load_model(card)
     target = _target_card(card, out_dir)
     if truth_dir is not None and check_dir is None:
-        raise BadInputError(Path(truth_dir), "ground-truth masks need the check pictures they belong to (--check)")
+        raise BadInputError(Path(truth_dir),
+                            "ground-truth masks need the check pictures they belong to (--check)")
     truth: list[np.ndarray | None] = []
     if check_dir is not None:
         pictures = _read_pictures(Path(check_dir), check_count, skipped)

@@ -194,9 +194,9 @@ def load_predictor(
     backend "auto": torch when torch has a GPU (fp16), else ONNX Runtime when
     the card has an ONNX export (faster on the CPU), else torch; on ONNX Runtime
     the int8 file when the card measured it as accurate as fp32
-    (`ModelCard.int8_as_good`). `int8` picks the card's int8 ONNX. `threads` sets CPU threads (default: all cores
-    this process may use). `batch_size` defaults to 4 on a GPU, 1 on the CPU
-    (where batching gains nothing and costs latency).
+    (`ModelCard.int8_as_good`). `int8` picks the card's int8 ONNX. `threads`
+    sets CPU threads (default: all cores this process may use). `batch_size`
+    defaults to 4 on a GPU, 1 on the CPU (where batching gains nothing and costs latency).
     """
     if batch_size is not None and batch_size < 1:
         raise BadInputError(None, f"the batch size must be at least 1, not {batch_size}")

@@ -124,7 +124,8 @@ def read_frames(files: list[Path]) -> list[np.ndarray]:
     return [read_image(f) for f in files]
 
 
-def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int, auto: bool = False) -> dict[str, Any]:
+def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int,
+        auto: bool = False) -> dict[str, Any]:
     """Frames/s per backend the card has (labels only, one frame at a time), medians of interleaved rounds.
 
     `auto` adds what `--backend auto` loads on this CPU, and `auto_runs` names it.
@@ -143,7 +144,8 @@ def fps(folder: Path, frames: list[np.ndarray], rounds: int, threads: int, auto:
         ("torch", {"backend": "torch"}), ("onnx", {"backend": "onnx"}), ("int8", {"int8": True}),
         ("auto", {"backend": "auto"}))
     for key, kwargs in kinds:
-        if key == "onnx" and not card.onnx or key == "int8" and not card.onnx_int8 or key == "auto" and not auto:
+        has = {"onnx": card.onnx, "int8": card.onnx_int8, "auto": auto}.get(key, True)
+        if not has:
             continue
         try:
             variants[key] = load_predictor(card, device="cpu", threads=threads, **kwargs)

@@ -31,7 +31,7 @@ def test_camvid_small_on_val_pictures(camvid: Path) -> None:
 
 @pytest.mark.parametrize("name", ["camvid-small", "camvid-pspnet"])
 def test_shipped_driving_cards_run_int8_where_measured_as_accurate(name: str) -> None:
-    """Their exports scored int8 against ground truth, so `--backend auto` runs int8 on the CPU (2-3x faster)."""
+    """Their exports scored int8 against ground truth, so backend auto runs int8 on a CPU (2-3x faster)."""
     from seggui.engine.card import INT8_MIOU_TOLERANCE, ModelCard
     from seggui.engine.predictor import load_predictor
 

@@ -27,7 +27,7 @@ def _with_scores(card: ModelCard, fp32: float, int8: float) -> ModelCard:
 
 @pytest.mark.slow
 def test_export_scores_both_precisions_on_the_masks(exported, camvid: Path) -> None:
-    """The card keeps fp32's and int8's mIoU on the check pictures' masks: the ones `seggui eval` would give."""
+    """The card keeps fp32's and int8's mIoU on the check pictures' masks, as `seggui eval` gives them."""
     report, card = exported
     scores = card.provenance["onnx_export"]["int8"]["miou_vs_truth"]
     assert report.truth_pictures == scores["pictures"] == 3

@@ -37,7 +37,7 @@ import numpy as np
 from seggui.core.editing.label_map import unlabelled_value
 from seggui.core.editing.propagate import carry
 from seggui.core.errors import BadInputError
-from seggui.core.frame_record import FrameStatus
+from seggui.core.frame_record import CORRECTION_STATUSES, FrameStatus
 from seggui.core.images import read_image
 from seggui.core.jobs import CancelToken, Job, Progress
 from seggui.core.mask_kind import MaskKind
@@ -46,7 +46,7 @@ from seggui.core.media.base import Source
 from seggui.core.workspace import Workspace
 
 ANALYST = (FrameStatus.CORRECTED, FrameStatus.REVIEWED)
-SOURCES = (FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
+SOURCES = CORRECTION_STATUSES
 
 
 @dataclass
