@@ -181,23 +181,25 @@ def drive_block(ws: Workspace, frame_id: str) -> str:
     return f"{rec.drive}#{(rec.index or 0) // DRIVE_BLOCK}" if rec.drive else frame_id
 
 
-def untested_classes(data_dir: Path, train: list[str], val: list[str], table: ClassTable) -> list[str]:
-    """Names of the classes the snapshot's training masks hold and its validation masks hold too little of.
+def mask_facts(folder: Path, ids: list[str]) -> tuple[list[tuple[int, int]], Counter[int]]:
+    """(height, width) of each of a snapshot's masks and its pixels per class id, from one read of each."""
+    view, sizes, total = Workspace.open(folder), [], Counter[int]()
+    for fid in ids:
+        mask = view.read_mask(fid, "corrected")
+        if mask is not None:
+            sizes.append((int(mask.shape[0]), int(mask.shape[1])))
+            per_id = np.bincount(mask.ravel())
+            total.update({int(c): int(per_id[c]) for c in np.flatnonzero(per_id)})
+    return sizes, total
+
+
+def untested_classes(train_px: Counter[int], val_px: Counter[int], table: ClassTable) -> list[str]:
+    """Names of the classes the training masks hold and the validation masks hold too little of.
 
     Too little is under WEAK_CLASS_PX pixels, where the comparison calls a class's figure weak: a few
     specks left in a lot-free picture's correction measure nothing (seen in the window walkthrough).
     """
-    def counts(folder: Path, ids: list[str]) -> Counter[int]:
-        view, total = Workspace.open(folder), Counter[int]()
-        for fid in ids:
-            mask = view.read_mask(fid, "corrected")
-            if mask is not None:
-                per_id = np.bincount(mask.ravel())
-                total.update({int(c): int(per_id[c]) for c in np.flatnonzero(per_id)})
-        return total
-
-    tr, va = counts(data_dir / "train", train), counts(data_dir / "val", val)
-    gone = {c for c in tr if va[c] < WEAK_CLASS_PX} - {table.ignore_index}
+    gone = {c for c in train_px if val_px[c] < WEAK_CLASS_PX} - {table.ignore_index}
     return [table.name_of(c) for c in sorted(gone)]
 
 
@@ -228,13 +230,6 @@ def _next_out(ws: Workspace, parent: ModelCard) -> tuple[Path, int]:
     apart get two versions, never one number for two cards.
     """
     return claim_version_dir(ws.models_dir, parent.name, parent.version + 1)
-
-
-def _sizes(ws: Workspace, ids: list[str], kind: str = "corrected") -> list[tuple[int, int]]:
-    """(height, width) of the frames' masks of `kind`."""
-    from seggui.core.masks import read_mask
-
-    return [read_mask(ws.mask_path(fid, kind)).shape[:2] for fid in ids]
 
 
 def _crop_for(sizes: list[tuple[int, int]], base: BaseSet | None = None,
@@ -340,10 +335,11 @@ def plan_retrain(
     if epochs is None:  # passes over the corrections, as without a base set (its samples come on top)
         epochs = auto_epochs(len(train), max(1, min(batch, len(train))),
                              BUDGET_MIN_STEPS if time_budget_s else MIN_STEPS)
-    sizes = _sizes(ws, train)
+    sizes, train_classes = mask_facts(data_dir / "train", train)
+    val_sizes, val_classes = mask_facts(data_dir / "val", val) if val else ([], Counter[int]())
     crop = _crop_for(sizes, found, parent.classes, BUDGET_SIDE if time_budget_s else LARGE_SIDE)
     train_px = sum(crop[0] * crop[1] if crop else h * w for h, w in sizes) * per_epoch // max(1, len(train))
-    val_px = sum(h * w for h, w in _sizes(Workspace.open(data_dir / "val"), val)) if val else 0
+    val_px = sum(h * w for h, w in val_sizes)
     timing = budget_settings(time_budget_s, epochs, train_px if auto else 0, val_px)
     description = f"{parent.ref} fine-tuned on {len(train)} corrected frames of {ws.root.name}"
     if found is not None:
@@ -362,7 +358,7 @@ def plan_retrain(
         "base": found.config.__dict__ if found is not None else None, **timing,
         "export_onnx": parent.onnx_path is not None and parent.onnx_path.is_file(),
     }
-    missing = untested_classes(data_dir, train, val, parent.classes) if val else []
+    missing = untested_classes(train_classes, val_classes, parent.classes) if val else []
     if missing:  # choosing the epoch on such frames would choose the one that forgets these classes
         settings["select"] = "last"
         problems.append(f"the validation frames hold no {', '.join(missing)}, which the corrections teach: "
