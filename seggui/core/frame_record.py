@@ -27,6 +27,23 @@ class FrameStatus(StrEnum):
 # statuses whose mask is the analyst's (shown, measured and reported as a correction), not the model's
 CORRECTION_STATUSES = (FrameStatus.CORRECTED, FrameStatus.REVIEWED, FrameStatus.PROPAGATED)
 
+
+def counted(n: int, drive_frames: int) -> str:
+    """"1 picture", "3 frames", "5 pictures and frames": a drive has frames, a loose picture is a picture.
+
+    `drive_frames` of the `n` belong to a drive. The window's messages say it the analyst's way
+    (a walkthrough on four CamVid pictures read "Predicting 4 frames").
+    """
+    if 0 < drive_frames < n:
+        return f"{n} pictures and frames"
+    word = "frame" if drive_frames else "picture"
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def count_records(records: list[FrameRecord]) -> str:
+    """`counted` for these frames."""
+    return counted(len(records), sum(r.drive is not None for r in records))
+
 @dataclass
 class FrameRecord:
     """One picture or one frame of a video in the workspace.

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from seggui.core.errors import BadInputError
+from seggui.core.frame_record import counted
 from seggui.core.jobs import CancelToken, Job, Progress, every, map_progress
 from seggui.core.outputs import DeferredWorkspaceOutputs
 from seggui.engine.card import ModelCard
@@ -143,7 +144,8 @@ class Inference(QObject):
         sink = DeferredWorkspaceOutputs(s.workspace, card.ref, every_s=self.record_every_s,
                                         every_n=self.record_every_n, notify=self._recordDue.emit)
         only = plan.pictures[0][0] if plan.pictures else s.current
-        title = f"Predicting {only}" if count == 1 else f"Predicting {count} frames"
+        title = f"Predicting {only}" if count == 1 else \
+            f"Predicting {counted(count, sum(len(d.indices) for d in plan.drives))}"
         handle = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
         if handle is None:
             return False

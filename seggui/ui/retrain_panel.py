@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from seggui.core.errors import SegguiError
+from seggui.core.frame_record import count_records
 from seggui.core.jobs import Progress
 from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui.messages import MessageLog
@@ -66,6 +67,7 @@ class RetrainPanel(QWidget):
         self.device, self.backend = "auto", "auto"
         self.child_env: dict[str, str] | None = None
         self.stage: str | None = None
+        self._todo_what = ""  # what Promote re-predicts ("3 pictures"), for the message when it is done
         self.plan: Any = None
         self.result: Any = None
         self.comparison: Any = None
@@ -172,7 +174,8 @@ class RetrainPanel(QWidget):
         self._say("")
         mixed = (f" + {plan.base['per_epoch']} samples per epoch of {Path(plan.base['root']).name}"
                  if plan.base else "")
-        self.status.setText(f"Training {plan.out.name} on {len(plan.train_ids)} frames{mixed}, validating on "
+        trained = count_records([ws.frames[f] for f in plan.train_ids if f in ws.frames])
+        self.status.setText(f"Training {plan.out.name} on {trained}{mixed}, validating on "
                             f"{len(plan.val_ids)} ({plan.val_source})…")
         self.stage, self._t0, self._budget_end = "retrain", time.monotonic(), float("inf")
         env, job = self.child_env, f"Retraining {plan.parent.name}"
@@ -198,7 +201,8 @@ class RetrainPanel(QWidget):
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
         name = self.result.card_dir.name
-        said = (f"Promoted {name}; re-predicting the {len(todo)} frame{'s' * (len(todo) != 1)} the previous "
+        self._todo_what = count_records([ws.frames[f] for f in todo])
+        said = (f"Promoted {name}; re-predicting the {self._todo_what} the previous "
                 "model had predicted and nobody corrected…" if todo else
                 f"Promoted {name}: every frame is corrected, none to re-predict.")
         self.log.info(said)
@@ -234,7 +238,7 @@ class RetrainPanel(QWidget):
         self.status.setText(f"{entry['ref']} is the model in use again." + (
             f" The {len(todo)} uncorrected predictions were made by the model you left: Re-predict makes "
             "them this model's." if todo else ""))
-        self.repredict_button.setText(f"Re-predict {len(todo)} frames")
+        self.repredict_button.setText(f"Re-predict {count_records([ws.frames[f] for f in todo])}")
         self.repredict_button.setVisible(bool(todo))
         self._say("")
         self.result, self.comparison = None, None
@@ -304,9 +308,9 @@ class RetrainPanel(QWidget):
             self._end("compared")
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result
-            self.log.info(f"re-predicted {done} uncorrected frames with the new model")
+            self.log.info(f"re-predicted {done} of the {self._todo_what} nobody corrected with the new model")
             self.status.setText(f"{self.result.card_dir.name} is the model in use; it re-predicted {done} "
-                                f"frame{'s' * (done != 1)} the previous model had predicted.")
+                                f"of the {self._todo_what} the previous model had predicted.")
             self._end("promoted")
 
     def _on_failed(self, message: str, _details: str) -> None:

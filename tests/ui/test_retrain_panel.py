@@ -131,6 +131,8 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     painted = on_disk.read_mask(truth_frames[0], "corrected")
     assert painted is not None and (painted[40, 20:100] == s.active_class).all()
     assert on_disk.frames[truth_frames[1]].model == "tiny-camvid@2"
+    # loose pictures are called pictures, not frames (a drive has frames)
+    assert " of the 2 pictures the previous model had predicted" in panel.status.text(), panel.status.text()
 
     panel.versions.setCurrentIndex(panel.versions.findData("tiny-camvid"))
     qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
