@@ -65,7 +65,7 @@ class AreaPanel(QWidget):
         self.gsd_spin.setSpecialValueText("not set")
         self.gsd_spin.setToolTip("Ground sampling distance for pictures without georeferencing "
                                  "(0 clears it); saved in the workspace")
-        set_button = QPushButton("Set")
+        self.set_button = set_button = QPushButton("Set")
         set_button.clicked.connect(self._on_set_gsd)
         self.source_combo = QComboBox()
         for key, text in SOURCES:
@@ -126,8 +126,7 @@ class AreaPanel(QWidget):
         """The mask box names what is measured: the correction once there is one, else the prediction."""
         s = self.session
         rec = s.workspace.frames.get(s.current) if s.workspace is not None and s.current else None
-        corrected = rec is not None and rec.status in ("corrected", "reviewed")
-        self.source_combo.setItemText(0, "Correction" if corrected else "Prediction")
+        self.source_combo.setItemText(0, "Correction" if rec is not None and rec.has_correction else "Prediction")
 
     def _focus_class(self) -> int | None:
         table = self.session.classes
@@ -142,9 +141,9 @@ class AreaPanel(QWidget):
         self._mask_label()
         if self.min_spin.value() != s.min_region_px and not self.min_spin.hasFocus():
             self.min_spin.setValue(s.min_region_px)  # the workspace's own (another one may have opened)
-        if ws is not None and ws.gsd is not None:
+        if ws is not None:  # this workspace's own, or "not set": never the last workspace's value
             self.gsd_spin.blockSignals(True)
-            self.gsd_spin.setValue(ws.gsd.m_per_px)
+            self.gsd_spin.setValue(ws.gsd.m_per_px if ws.gsd is not None else 0.0)
             self.gsd_spin.blockSignals(False)
         gsd = s.gsd()
         self.gsd_label.setText(gsd.describe() if gsd is not None else

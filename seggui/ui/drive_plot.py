@@ -74,6 +74,7 @@ class DrivePlot(QWidget):
         session.masksChanged.connect(self._forget)
         session.editSettled.connect(self._forget)
         session.classViewChanged.connect(self._on_class)
+        session.gsdChanged.connect(self._remeasure)  # px become m² (walkthrough: the axis kept px)
 
     # ------------------------------------------------------------ building
     def _ensure_widget(self) -> None:
@@ -123,9 +124,12 @@ class DrivePlot(QWidget):
 
     def _on_class(self) -> None:
         if self.session.active_class != self.class_id:
-            self.runner.cancel()
-            self.points = {}
-            self._later.start()
+            self._remeasure()
+
+    def _remeasure(self) -> None:
+        self.runner.cancel()
+        self.points = {}
+        self._later.start()
 
     def _forget(self, frame_id: str) -> None:
         if frame_id in self.points or frame_id in self.frames:
@@ -182,6 +186,7 @@ class DrivePlot(QWidget):
         name = table.name_of(self.class_id) if table is not None and self.class_id is not None else "?"
         unit = "m²" if pts and all(p.in_m2 for p in pts) else "px"
         self.area_plot.setLabel("left", f"{name} ({unit})")
+        self.iou_plot.setLabel("left", f"{name} IoU")  # the class's, not the frame's mIoU
         # frames counted from 1 on screen, as on the timeline (indices stay 0-based inside)
         self.area_curve.setData([p.index + 1 for p in pts], [p.value for p in pts])
         if len(pts) > 1:

@@ -143,6 +143,19 @@ def test_drive_inference_plot_and_exports(qtbot, window, drive, tiny_card: Path,
     assert list(ys) == px  # no GSD: pixels, as the area report counts them
     iou_x, iou_y = plot.iou_curve.getData()
     assert list(iou_x) == [1, 2, 3] and all(0 <= v <= 1 for v in iou_y)
+    name = ws.classes.name_of(cid)
+    assert plot.area_plot.getAxis("left").labelText == f"{name} (px)"
+    assert plot.iou_plot.getAxis("left").labelText == f"{name} IoU"
+
+    # a GSD typed into the Area panel turns the plot into m² at once (it kept px until reopened)
+    panel = window.areas
+    panel.gsd_spin.lineEdit().selectAll()
+    qtbot.keyClicks(panel.gsd_spin.lineEdit(), "0.5")
+    qtbot.mouseClick(panel.set_button, Qt.MouseButton.LeftButton)
+    assert ws.gsd is not None and ws.gsd.m_per_px == 0.5
+    qtbot.waitUntil(lambda: plot.area_plot.getAxis("left").labelText == f"{name} (m²)"
+                    and len(plot.series()) == N_FRAMES, timeout=20000)
+    assert list(plot.area_curve.getData()[1]) == pytest.approx([v * 0.25 for v in px])
 
     # clicking the plot near frame 7 jumps there (a real mouse click on the plot's viewport)
     qtbot.waitUntil(lambda: plot.widget.isVisible(), timeout=5000)

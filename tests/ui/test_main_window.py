@@ -185,6 +185,14 @@ def test_area_panel_highlights_parking_with_region_count(window, houston: Path, 
     assert row.text() == "Parking Area - Commercial" and row.font().bold()
     assert window.areas.table.item(18, 1).text() == f"{parking.m2:,.1f} m²"
 
+    # another place opened next: its GSD box says "not set", not the last workspace's 0.1 m/px
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "6411.jpg").symlink_to(houston / "images" / "6411.jpg")
+    assert window.open_path(other)
+    assert window.session.workspace.gsd is None and "No GSD" in window.areas.gsd_label.text()
+    assert window.areas.gsd_spin.value() == 0 and window.areas.gsd_spin.text() == "not set"
+
 
 def test_open_command_is_registered_and_passes_its_arguments(monkeypatch) -> None:
     from seggui import cli
