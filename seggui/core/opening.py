@@ -344,5 +344,5 @@ def import_truth_folder(ws: Workspace, folder: Path, stems: list[str], notes: No
         else:
             notes.error(problem)
     note = f" ({skipped} masks without an open picture skipped)" if skipped else ""
-    notes.info(f"imported {len(done)} ground-truth masks from {folder}{note}")
+    notes.info(f"imported {len(done)} ground-truth mask{'s' * (len(done) != 1)} from {folder}{note}")
     return done

@@ -69,6 +69,7 @@ class FrameReport:
     area_method: str = ""  # how a pixel's area was had (see report_regions.placement)
     region_class: str | None = None
     regions: list[dict[str, Any]] = field(default_factory=list)
+    status: str = ""  # the frame's: predicted, corrected, reviewed or propagated (mask_kind is the file's)
 
     def class_m2(self, class_id: int) -> float | None:
         for c in self.classes:
@@ -79,7 +80,8 @@ class FrameReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "frame": self.frame, "image": self.image, "source": self.source, "index": self.index,
-            "mask": self.mask_kind, "width": self.width, "height": self.height, "model": self.model,
+            "mask": self.mask_kind, "status": self.status, "width": self.width, "height": self.height,
+            "model": self.model,
             "gsd_m_per_px": self.gsd.m_per_px if self.gsd else None,
             "gsd_source": self.gsd.describe() if self.gsd else None,
             "crs": self.crs, "area_method": self.area_method,
@@ -246,7 +248,7 @@ def measure_frame(
     return FrameReport(
         frame_id, rec.image, rec.drive, rec.index, kind, int(mask.shape[1]), int(mask.shape[0]),
         rec.model or ws.model, gsd, classes, parking, gt_report, place.crs, place.method,
-        table.name_of(region_id) if region_id is not None else None, rows,
+        table.name_of(region_id) if region_id is not None else None, rows, str(rec.status),
     )
 
 

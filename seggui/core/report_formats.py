@@ -34,8 +34,14 @@ MAX_MAPS = 24  # frames whose region table and map the HTML shows
 
 
 def _v(x: Any) -> Any:
-    """A CSV cell: numbers as they are, None as an empty cell."""
-    return "" if x is None else x
+    """A CSV cell: None as an empty cell, a float to 6 decimals (0.15² m² sums printed 449.41499999999996)."""
+    if x is None:
+        return ""
+    return round(x, 6) if isinstance(x, float) else x
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
 
 
 def frame_rows(report: WorkspaceReport) -> list[dict[str, Any]]:
@@ -44,7 +50,8 @@ def frame_rows(report: WorkspaceReport) -> list[dict[str, Any]]:
     for f in report.frames:
         row: dict[str, Any] = {
             "frame": f.frame, "source": f.source or f.image or "", "index": _v(f.index),
-            "mask": f.mask_kind, "model": _v(f.model), "width": f.width, "height": f.height,
+            "mask": f.mask_kind, "status": f.status, "model": _v(f.model),
+            "width": f.width, "height": f.height,
             "gsd_m_per_px": _v(f.gsd.m_per_px if f.gsd else None),
             "gsd_source": f.gsd.describe() if f.gsd else "",
             "crs": f.crs or "", "area_method": f.area_method,
@@ -66,7 +73,7 @@ def frame_rows(report: WorkspaceReport) -> list[dict[str, Any]]:
         for c in f.classes:
             row[f"{c['name']} px"] = c["pixels"]
             row[f"{c['name']} m2"] = _v(c["m2"])
-            row[f"{c['name']} %"] = c["percent"]
+            row[f"{c['name']} %"] = _v(c["percent"])
         rows.append(row)
     return rows
 
@@ -75,7 +82,7 @@ def to_csv(report: WorkspaceReport) -> str:
     """Frames as rows, then a TOTAL row (sums of px and m², means of IoU)."""
     rows = frame_rows(report)
     totals = report.totals()
-    total_row: dict[str, Any] = {"frame": "TOTAL", "source": f"{totals['frames']} frames"}
+    total_row: dict[str, Any] = {"frame": "TOTAL", "source": _count(totals["frames"], "frame")}
     for c in totals["classes"]:
         total_row[f"{c['name']} px"] = c["pixels"]
         total_row[f"{c['name']} m2"] = _v(c["m2"])
@@ -169,7 +176,7 @@ def _regions_html(report: WorkspaceReport, ws: Workspace | None) -> str:
     table = report.table
     out = [f"<h2>Regions of {html.escape(frames[0].region_class or '')}</h2>"]
     for f in frames:
-        out.append(f"<h3>{html.escape(f.frame)}: {len(f.regions)} region(s) · "
+        out.append(f"<h3>{html.escape(f.frame)}: {_count(len(f.regions), 'region')} · "
                    f"{html.escape(f.crs or 'no CRS')} · areas {html.escape(f.area_method)}</h3>"
                    "<div class='grid'>")
         mask = ws.read_mask(f.frame, f.mask_kind) if ws is not None else None
@@ -182,7 +189,8 @@ def _regions_html(report: WorkspaceReport, ws: Workspace | None) -> str:
         out.append("<div>" + regions_table_html(f.regions, f.crs) + "</div></div>")
     left = len([f for f in report.frames if f.regions]) - len(frames)
     if left > 0:
-        out.append(f"<p class='note'>{left} more frame(s) with regions: see the JSON report.</p>")
+        out.append(f"<p class='note'>{_count(left, 'more frame')} with regions not shown here: the JSON "
+                   "format of this report lists the regions of every frame (export it as a .json file).</p>")
     return "".join(out)
 
 
@@ -196,10 +204,11 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
            f"<style>{CSS}</style></head><body>",
            f"<h1>Area report — {title}</h1>",
            f"<p class='note'>Workspace {html.escape(report.workspace)} · classes {html.escape(table.name)}"
-           f" · created {html.escape(report.created)} · {t['frames']} frames measured, "
+           f" · created {html.escape(report.created)} · {_count(t['frames'], 'frame')} measured, "
            f"{t['frames_with_ground_truth']} with ground truth</p>", _methods_html(report)]
     if pid is not None:
-        out.append("<table><tr><th>Parking</th><th>predicted m²</th><th>true m²</th>"
+        out.append("<table><tr><th>Parking</th><th title='from each frame's correction where it has one, "
+                   "else its prediction'>measured m²</th><th>true m²</th>"
                    "<th title='the mean of the parking IoU of each frame; the IoU table below sums one "
                    "confusion matrix over all frames'>mean IoU per frame</th>"
                    "<th>|O Δ E| m²</th><th>regions</th></tr>"
@@ -209,7 +218,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
                    f"<td>{_fmt(t.get('parking_symdiff_m2'))}</td>"
                    f"<td>{_fmt(t.get('parking_regions'))}</td></tr></table>")
     # per-frame summary table
-    out.append("<h2>Per picture / frame</h2><table><tr><th>frame</th><th>mask</th><th>model</th>"
+    out.append("<h2>Per picture / frame</h2><table><tr><th>frame</th><th>mask (status)</th><th>model</th>"
                "<th>GSD m/px</th>")
     if pid is not None:
         out.append("<th>parking px</th><th>parking m²</th><th>regions</th><th>largest m²</th><th>true m²</th>"
@@ -217,7 +226,8 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
     out.append("<th>mIoU</th></tr>")
     for f in report.frames:
         gt = f.gt or {}
-        out.append(f"<tr><td>{html.escape(f.frame)}</td><td>{f.mask_kind}</td><td>{_fmt(f.model)}</td>"
+        out.append(f"<tr><td>{html.escape(f.frame)}</td><td>{f.status or f.mask_kind}</td>"
+                   f"<td>{_fmt(f.model)}</td>"
                    f"<td title='{html.escape(f.gsd.describe() if f.gsd else '')}'>"
                    f"{_fmt(f.gsd.m_per_px if f.gsd else None, 3)}</td>")
         if pid is not None and f.parking is not None:

@@ -126,7 +126,8 @@ class AreaPanel(QWidget):
         """The mask box names what is measured: the correction once there is one, else the prediction."""
         s = self.session
         rec = s.workspace.frames.get(s.current) if s.workspace is not None and s.current else None
-        self.source_combo.setItemText(0, "Correction" if rec is not None and rec.has_correction else "Prediction")
+        corrected = rec is not None and rec.has_correction
+        self.source_combo.setItemText(0, "Correction" if corrected else "Prediction")
 
     def _focus_class(self) -> int | None:
         table = self.session.classes

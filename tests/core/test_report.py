@@ -124,3 +124,22 @@ def test_write_report_refuses_unknown_format(ws: Workspace, tmp_path: Path) -> N
 
     with pytest.raises(BadInputError, match="unknown report format"):
         write_report(run_job(build_report(ws)), "pdf", tmp_path / "x.pdf")
+
+
+def test_reports_say_each_frame_status_and_round_their_floats(ws: Workspace) -> None:
+    """Propagated frames are not called corrected; CSV cells are not float noise (walkthrough)."""
+    from seggui.core.frame_record import FrameStatus
+
+    ws.write_mask("drive_000001", "corrected", _mask(40, 60, [(0, 0, 3, 10)]))
+    ws.frames["drive_000001"].status = FrameStatus.PROPAGATED
+    ws.set_gsd(0.15)
+    report = run_job(build_report(ws))
+    by_id = {f.frame: f for f in report.frames}
+    assert by_id["drive_000001"].mask_kind == "corrected" and by_id["drive_000001"].status == "propagated"
+    assert json.loads(to_json(report))["frames"][3]["status"] == "propagated"
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert rows[3]["status"] == "propagated" and rows[-1]["source"] == "6 frames"
+    cells = [v for r in rows for k, v in r.items() if k.endswith("m2") and v]
+    assert cells and all(len(v.split(".")[-1]) <= 6 for v in cells), cells
+    page = to_html(report)
+    assert "<td>propagated</td>" in page and "measured m²" in page and "predicted m²" not in page
