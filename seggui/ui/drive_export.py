@@ -81,8 +81,10 @@ def export_area_csv(session: Session, runner: JobRunner, out: str | Path) -> boo
 
 def _ask(win: MainWindow, title: str, name: str, filt: str) -> str:
     ws = win.session.workspace
-    start = str((ws.reports_dir if ws is not None else Path.home()) / name)
+    start = win.recent.save_start(ws.reports_dir if ws is not None else None, name)
     path, _ = QFileDialog.getSaveFileName(win, title, start, filt)
+    if path:
+        win.recent.set_last_dir(path, "export")
     return path
 
 

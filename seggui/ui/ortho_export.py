@@ -66,10 +66,11 @@ def ortho_export_dialog(win: MainWindow) -> None:
                                             "Orthomosaic mask works on a large GeoTIFF or one of its "
                                             "regions (Export ▸ Polygons serves other pictures)"))
         return
-    start = str(ws.reports_dir / f"{o.source.stem}.mask.tif")
+    start = win.recent.save_start(ws.reports_dir, f"{o.source.stem}.mask.tif")
     path, _ = QFileDialog.getSaveFileName(win, "Export orthomosaic mask", start, FILTERS)
     if not path:
         return
+    win.recent.set_last_dir(path, "export")
     win.editing.finish()
     try:
         export_ortho_mask(win.ortho, win.runner, path)

@@ -116,12 +116,13 @@ def polygon_dialog(win: MainWindow) -> None:
         return
     opts = options.values()
     ws = win.session.workspace
-    start = str(ws.reports_dir / "polygons.gpkg")
+    start = win.recent.save_start(ws.reports_dir, "polygons.gpkg")
     path, _ = QFileDialog.getSaveFileName(win, "Export polygons", start,
                                           "Polygons (*.gpkg *.shp *.geojson);;GeoPackage (*.gpkg);;"
                                           "Shapefile (*.shp);;GeoJSON, WGS84 (*.geojson)")
     if not path:
         return
+    win.recent.set_last_dir(path, "export")
     win.editing.finish()
     try:
         export_polygons(win.session, win.runner, path, **opts)

@@ -31,8 +31,20 @@ class RecentFiles:
         self.settings.setValue(self.key, [])
 
     def last_dir(self, kind: str = "open") -> str:
-        """The folder a file dialog of this kind should start in."""
-        return str(self.settings.value(f"paths/last_{kind}", str(Path.home())))
+        """The folder a file dialog of this kind should start in: the last one of this kind, else the
+        last opened from, else home (a first ground-truth dialog started at home beside the pictures)."""
+        for key in dict.fromkeys((kind, "open")):
+            value = self.settings.value(f"paths/last_{key}")
+            if value and Path(str(value)).is_dir():
+                return str(value)
+        return str(Path.home())
+
+    def save_start(self, default_dir: Path | None, name: str) -> str:
+        """Where an export's Save dialog starts: the folder last exported to, else `default_dir`
+        (the workspace's reports folder), with the suggested file `name`."""
+        value = self.settings.value("paths/last_export")
+        folder = Path(str(value)) if value and Path(str(value)).is_dir() else default_dir or Path.home()
+        return str(folder / name)
 
     def set_last_dir(self, path: str | Path, kind: str = "open") -> None:
         p = Path(path)

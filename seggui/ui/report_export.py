@@ -42,10 +42,11 @@ def export_report(session: Session, runner: JobRunner, out: str | Path) -> bool:
 
 def report_dialog(win: MainWindow) -> None:
     ws = win.session.workspace
-    start = str((ws.reports_dir if ws is not None else Path.home()) / "area-report.html")
+    start = win.recent.save_start(ws.reports_dir if ws is not None else None, "area-report.html")
     path, _ = QFileDialog.getSaveFileName(win, "Export the area report", start,
                                           "Report (*.html *.csv *.json)")
     if path:
+        win.recent.set_last_dir(path, "export")
         win.editing.finish()  # the stroke being painted, still inside the autosave delay, is in the report
         try:
             export_report(win.session, win.runner, path)
