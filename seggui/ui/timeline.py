@@ -51,6 +51,8 @@ def status_codes(session: Session, frames: list[str]) -> tuple[np.ndarray, np.nd
     return codes, np.array([r.has_gt for r in recs], bool)
 
 
+MIN_FPS = 0.1  # a drive's slowest rate (one frame each 10 s)
+
 class StatusStrip(QWidget):
     """A thin bar: one status colour per frame (sampled per pixel column on long drives)."""
 
@@ -117,7 +119,9 @@ class Timeline(QWidget):
         self.label = QLabel("")
         self.label.setMinimumWidth(190)
         self.fps_box = QDoubleSpinBox()
-        self.fps_box.setRange(0.1, 1000.0)
+        self.fps_box.setRange(0.0, 1000.0)
+        self.fps_box.setSpecialValueText("–")  # no drive, no rate (it showed 0.10 fps, the minimum)
+        self.fps_box.setValue(0.0)
         self.fps_box.setDecimals(2)
         self.fps_box.setSuffix(" fps")
         self.fps_box.setKeyboardTracking(False)
@@ -160,6 +164,9 @@ class Timeline(QWidget):
     def _on_fps(self, value: float) -> None:
         if not self.frames or abs(value - self.fps) < 1e-9:
             return
+        if value < MIN_FPS:  # the "–" of no drive is no rate for a drive
+            self.set_fps(self.fps)
+            return
         self.session.drives.set_fps(self.frames[0], value)  # kept in the workspace settings
         if self.is_playing():
             self.timer.start(max(1, round(1000 / self.fps)))
@@ -193,7 +200,7 @@ class Timeline(QWidget):
             self.mark_start = self.mark_end = None
             self.strip.set_marked(None)
             self.fps_box.blockSignals(True)
-            self.fps_box.setValue(self.fps)
+            self.fps_box.setValue(self.fps if self.frames else 0.0)
             self.fps_box.blockSignals(False)
             self._refresh_status()
         self.setEnabled(bool(self.frames))

@@ -76,6 +76,10 @@ def test_a_sequence_folder_opens_as_drives_with_a_timeline(qtbot, window, drives
     assert tl.fps == 1.0 and tl.fps_box.value() == 1.0
     s.set_frame("overview")
     assert not tl.isEnabled() and not window.drive_dock.isVisible()
+    assert tl.fps_box.text() == "–"  # a picture has no frame rate (the box said 0.10 fps)
+    s.set_frame(tp[3])
+    tl.fps_box.setValue(0.0)  # typed down to nothing: the drive keeps its rate
+    assert tl.fps == 1.0 and tl.fps_box.value() == 1.0
 
     # the range marks: I / O on the timeline, cleared by moving to another drive
     s.set_frame(e5[2])
