@@ -220,8 +220,9 @@ class Opener:
         return Workspace.create(self.managed_root(key), self.guess_classes(folder, notes)), True
 
     def guess_classes(self, key: Path, notes: Notes | None = None) -> ClassTable:
-        """`classes.json` in the picture folder or its parent; else asked (ground truth to read), else the
-        default preset, said in the notes: never a silent guess."""
+        """`classes.json` in the picture folder or its parent; else the classes of a workspace there (the
+        demo's drive.mp4 sits in the demo workspace); else asked (ground truth to read), else the default
+        preset, said in the notes: never a silent guess."""
         folder = key if key.is_dir() else key.parent
         for cand in (folder / "classes.json", folder.parent / "classes.json"):
             if cand.is_file():
@@ -231,6 +232,15 @@ class Opener:
                     if notes is not None:
                         notes.warning(f"{exc}; using the {self.default_classes} classes")
                     return load_classes(self.default_classes)
+        for home in (folder, folder.parent):
+            if (home / WORKSPACE_FILE).is_file():
+                try:
+                    table = Workspace.open(home).classes
+                except BadInputError:
+                    continue  # unreadable: the other sources below still apply
+                if notes is not None:
+                    notes.info(f"the classes of the workspace in {home} ({table.name}) are used")
+                return table
         truth = ground_truth_candidates(folder) if folder.is_dir() else []
         if truth and self.ask_classes is not None:
             table = self.ask_classes(truth[0])

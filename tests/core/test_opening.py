@@ -115,3 +115,13 @@ def test_a_broken_classes_file_is_said_and_the_default_used(tmp_path: Path) -> N
     assert opened.workspace.classes.name == "camvid-11"
     assert [level for level, _what in opened.notes] == ["warning"]
     assert Workspace.open(opened.workspace.root).frames["x"].image is not None
+
+
+def test_a_file_inside_a_workspace_takes_that_workspace_classes(tmp_path: Path) -> None:
+    """The demo's drive.mp4 sits in the demo workspace (parking-2): it was opened in camvid-11 with a warning."""
+    Workspace.create(tmp_path / "demo", "parking-2").save()
+    (picture,) = _pictures(tmp_path / "demo", ["drive_still"])
+    opened = Opener(tmp_path / "store", "camvid-11").open(picture)
+    assert opened.workspace.classes.name == "parking-2"
+    assert any(level == "info" and "classes of the workspace in" in str(what) for level, what in opened.notes)
+    assert not any(level == "warning" for level, _what in opened.notes)
