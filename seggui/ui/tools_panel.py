@@ -226,5 +226,8 @@ class EditToolBar(QToolBar):
                 FrameStatus.CORRECTED: "corrected", FrameStatus.REVIEWED: "reviewed",
                 FrameStatus.PROPAGATED: "propagated, not reviewed"}[status]
         editor = ctrl.editor
+        if editor is not None and editor.preview is not None:  # not saved, not yet an edit: say what it is
+            self.state.setText(f"{word} · <b>refine preview</b>: Enter keeps it, Esc drops it")
+            return
         steps = f" · {len(editor.history)} undo" if editor is not None and len(editor.history) else ""
         self.state.setText(f"{word} · {saved}{steps}" if editor is not None else word)

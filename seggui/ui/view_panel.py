@@ -105,6 +105,7 @@ class ViewPanel(QWidget):
         self.canvas.pixelHovered.connect(self._on_hover)
         self._hovered = (-1, -1)  # where the pointer last was: the readout follows a stroke's new status too
         session.framesChanged.connect(lambda: self._on_hover(*self._hovered))
+        session.editChanged.connect(lambda _f: self._on_hover(*self._hovered))  # a refine preview, under it
         for changed in (session.frameChanged, session.opened):  # another picture: the old spot means nothing
             changed.connect(lambda *_: setattr(self, "_hovered", (-1, -1)))
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))

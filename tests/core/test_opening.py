@@ -118,7 +118,7 @@ def test_a_broken_classes_file_is_said_and_the_default_used(tmp_path: Path) -> N
 
 
 def test_a_file_inside_a_workspace_takes_that_workspace_classes(tmp_path: Path) -> None:
-    """The demo's drive.mp4 sits in the demo workspace (parking-2): it was opened in camvid-11 with a warning."""
+    """The demo's drive.mp4 sits in the demo workspace (parking-2): it opened in camvid-11, with a warning."""
     Workspace.create(tmp_path / "demo", "parking-2").save()
     (picture,) = _pictures(tmp_path / "demo", ["drive_still"])
     opened = Opener(tmp_path / "store", "camvid-11").open(picture)

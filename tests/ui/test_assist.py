@@ -67,6 +67,17 @@ def test_refine_click_previews_enter_commits_one_undo_step_and_saves(qtbot, refi
     shown = s.mask("current").copy()
     assert iou(shown == ROAD, gt == ROAD) > before + 0.02
     assert ctrl.tools["refine"].marks.isVisible()
+    # the toolbar says a preview is up (it said "prediction · saved"); the readout names the preview's class
+    assert "refine preview" in win.edit_toolbar.state.text() and "saved" not in win.edit_toolbar.state.text()
+    ys, xs = np.nonzero(shown != pred)  # a pixel the preview changed, under a pointer that does not move
+    win.view._on_hover(int(xs[0]), int(ys[0]))  # noqa: SLF001 - where the pointer rests
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    settle(qtbot, ctrl)
+    assert f"class {s.classes.name_of(int(pred[ys[0], xs[0]]))}" in win.view.readout.text()
+    click(qtbot, canvas, cx + 0.5, cy + 0.5)
+    settle(qtbot, ctrl)
+    after = f"class {s.classes.name_of(int(shown[ys[0], xs[0]]))}"
+    qtbot.waitUntil(lambda: after in win.view.readout.text(), timeout=3000)
     qtbot.keyClick(canvas, Qt.Key.Key_Return)
     assert editor.preview is None and len(editor.history) == 1
     qtbot.waitUntil(lambda: s.workspace.mask_path(s.current, "corrected").exists(), timeout=10000)

@@ -125,7 +125,7 @@ def test_propagate_through_the_window(qtbot, window, drive: Path) -> None:
 
     # Mark reviewed turns a propagated frame reviewed; an edit makes another the analyst's (corrected)
     s.set_frame(frames[1])
-    assert window.areas.source_combo.itemText(0) == "Correction"  # it measures the carried mask, not the model's
+    assert window.areas.source_combo.itemText(0) == "Correction"  # the carried mask, not the model's
     shortcut(qtbot, window, "Ctrl+Return")
     assert ws.frames[frames[1]].status == FrameStatus.REVIEWED
     s.set_frame(frames[2])
