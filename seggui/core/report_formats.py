@@ -254,7 +254,7 @@ def to_html(report: WorkspaceReport, ws: Workspace | None = None) -> str:
         out.append(f"<tr class='hl'><td>mIoU</td><td>{_fmt(t.get('dataset_miou'), 3)}</td></tr></table>")
     # drives
     for src, frames in report.drives.items():
-        xs = [float(f.index or 0) for f in frames]
+        xs = [float(f.index or 0) + 1 for f in frames]  # counted from 1, as the window's timeline counts
         series: dict[str, tuple[Sequence[float], Sequence[int]]] = {}
         if pid is not None:
             vals = [f.parking["m2"] if f.parking and f.parking["m2"] is not None else float("nan")
