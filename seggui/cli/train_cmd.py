@@ -123,8 +123,8 @@ def run(args: argparse.Namespace) -> int:
 
     from seggui.cli.progress import run_with_progress
     from seggui.core.jobs import CancelToken, Progress, map_progress
+    from seggui.training.export_after import export_after_training
     from seggui.training.loop import train_job
-    from seggui.training.run import export_after_training
 
     cfg = config_from_args(args)
     main_rank = int(os.environ.get("RANK", "0")) == 0
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_with_progress(map_progress(train_job(cfg, token), with_table), "train",
                                    quiet=args.quiet or not main_rank)
         if cfg.export_onnx and main_rank:
-            failed = run_with_progress(export_after_training(result.card_dir, token), "export",
+            failed = run_with_progress(export_after_training(result.card_dir, token, cfg), "export",
                                        quiet=args.quiet)
             if failed:
                 print(f"warning: {failed}", file=sys.stderr)

@@ -235,12 +235,12 @@ class Opener:
         for home in (folder, folder.parent):
             if (home / WORKSPACE_FILE).is_file():
                 try:
-                    table = Workspace.open(home).classes
+                    theirs = Workspace.open(home).classes
                 except BadInputError:
                     continue  # unreadable: the other sources below still apply
                 if notes is not None:
-                    notes.info(f"the classes of the workspace in {home} ({table.name}) are used")
-                return table
+                    notes.info(f"the classes of the workspace in {home} ({theirs.name}) are used")
+                return theirs
         truth = ground_truth_candidates(folder) if folder.is_dir() else []
         if truth and self.ask_classes is not None:
             table = self.ask_classes(truth[0])

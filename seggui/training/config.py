@@ -130,6 +130,10 @@ class TrainConfig:
     # Export the finished card to ONNX (fp32, checked against torch) so `--backend auto` runs it on ONNX
     # Runtime: a retrain sets it when its parent had an export (seggui.training.run; a failure only warns)
     export_onnx: bool = False
+    # With export_onnx: also int8, calibrated on the training pictures and scored against the validation
+    # frames' masks (a workspace layout with val_root), so auto runs it where it is as accurate as fp32;
+    # a retrain sets it when its parent ran int8 (ModelCard.int8_as_good)
+    export_int8: bool = False
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
     stride: int = 32

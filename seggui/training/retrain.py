@@ -357,6 +357,7 @@ def plan_retrain(
         "crop": crop, "device": device, "workers": 0,
         "base": found.config.__dict__ if found is not None else None, **timing,
         "export_onnx": parent.onnx_path is not None and parent.onnx_path.is_file(),
+        "export_int8": bool(val) and parent.int8_as_good,  # scored on the validation frames, as the parent
     }
     missing = untested_classes(train_classes, val_classes, parent.classes) if val else []
     if missing:  # choosing the epoch on such frames would choose the one that forgets these classes

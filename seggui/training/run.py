@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from seggui.core.errors import Cancelled, SegguiError
-from seggui.core.jobs import CancelToken, Job, Progress, drive
+from seggui.core.jobs import CancelToken, Progress, drive
 
 
 def _clean(value: Any) -> Any:
@@ -110,6 +110,7 @@ def _run(config: str, token: CancelToken, emit: Any) -> int:
     card: Path | None = None
     try:
         from seggui.training.config import load_config
+        from seggui.training.export_after import export_after_training
         from seggui.training.loop import train_job
 
         cfg = load_config(config)
@@ -129,7 +130,7 @@ def _run(config: str, token: CancelToken, emit: Any) -> int:
 
         r = drive(train_job(cfg, token), tell)
         if cfg.export_onnx:
-            failed = drive(export_after_training(r.card_dir, token), tell)
+            failed = drive(export_after_training(r.card_dir, token, cfg), tell)
             if failed:
                 emit({"event": "warning", "message": failed})
         emit({"event": "done", "card": str(r.card_dir), "status": r.status, "best_miou": r.best_miou,
@@ -144,30 +145,6 @@ def _run(config: str, token: CancelToken, emit: Any) -> int:
     except Exception as exc:  # a bug or a library failure: report it, then the traceback on stderr
         emit({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
         raise
-
-
-def export_after_training(card_dir: Path, token: CancelToken | None = None) -> Job[str | None]:
-    """The new card's ONNX export (fp32, checked against torch), for a config with `export_onnx`.
-
-    Returns None, or why it failed: a failed export only warns, the card is whole and runs on torch.
-    Why a retrain does it: the child has torch loaded and the cores to itself, so it costs about two
-    seconds (camvid-small), where without it the promoted model ran on torch (26 against 35 fps at
-    360x480 on two cores) until someone ran `seggui export-onnx`.
-    """
-    from seggui.engine.card import resolve_model
-    from seggui.engine.export import export_job
-
-    yield Progress(0, None, "exporting the new model for ONNX Runtime", data={"event": "export"})
-    try:
-        for p in export_job(resolve_model(card_dir), card_dir):
-            if token is not None:
-                token.raise_if_cancelled()
-            yield Progress(p.done, p.total, f"ONNX export: {p.message}", data={"event": "export"})
-    except Cancelled:
-        raise  # a cancel stops the retrain, it is no failed export
-    except SegguiError as exc:
-        return f"{exc}; the new model runs on torch"
-    return None
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests

@@ -9,7 +9,7 @@ import pytest
 from seggui.core.errors import Cancelled
 from seggui.core.jobs import CancelToken, run_job
 from seggui.engine.card import InputSpec, ModelCard
-from seggui.training.run import export_after_training
+from seggui.training.export_after import export_after_training
 
 PARAMS = {"encoder_depth": 3, "decoder_channels": [16, 8, 8]}
 

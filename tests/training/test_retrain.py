@@ -268,7 +268,14 @@ def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_pa
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     card = tiny_card(tmp_path / "card", "tiny-camvid", "camvid-11", 12)
-    run_job(export_job(ModelCard.load(card), card))  # a parent run on ONNX Runtime, as the shipped cards
+    # a parent that runs int8 on ONNX Runtime, as the shipped driving cards do: exported, quantised and
+    # scored against masks; its int8 is marked as accurate as fp32 (a random net's score is noise)
+    run_job(export_job(ModelCard.load(card), card, int8=True, calib_dir=camvid / "train", calib_count=2,
+                       check_dir=camvid / "val", check_count=2, truth_dir=camvid / "valannot"))
+    parent = ModelCard.load(card)
+    parent.provenance["onnx_export"]["int8"]["miou_vs_truth"].update(fp32=0.5, int8=0.5)
+    parent.save(card)
+    assert ModelCard.load(card).int8_as_good
     ws = make_workspace(tmp_path / "ws", camvid, card, n=4)
     ids = sorted(ws.frames)
     for fid in ids[:3]:
@@ -287,8 +294,11 @@ def test_cli_retrains_with_held_out_validation_and_promotes(camvid: Path, tmp_pa
     # the new version is exported as its parent was, so the promoted model runs where the old one ran
     assert new.onnx_path is not None and new.onnx_path.is_file()
     assert new.provenance["onnx_export"]["agreement_vs_torch"] > 0.99
+    # and quantised as its parent was: calibrated on what it trained on, scored on the held-out frames
+    scores = new.provenance["onnx_export"]["int8"]["miou_vs_truth"]
+    assert new.onnx_int8_path.is_file() and scores["pictures"] == len(d["frames"])
     with load_predictor(new, "auto", "cpu") as predictor:
-        assert "ONNX Runtime" in predictor.describe()
+        assert predictor.describe() == "ONNX Runtime · CPU" + (" · int8" if new.int8_as_good else "")
     after = Workspace.open(ws.root)
     assert after.model == str((ws.models_dir / "tiny-camvid-v2").resolve())
     assert after.frames[ids[3]].model == "tiny-camvid@2"
