@@ -50,6 +50,7 @@ class ClassPanel(QWidget):
         lay.addWidget(self.table, 1)
         lay.addWidget(self.source)
         self._rows: dict[int, int] = {}
+        self._view = ""  # the canvas view on show (see show_view)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.currentCellChanged.connect(self._on_current)
         session.opened.connect(self.rebuild)
@@ -84,12 +85,20 @@ class ClassPanel(QWidget):
         self._sync_active()
         self.update_shares()
 
+    def show_view(self, view: str) -> None:
+        """The canvas's view changed: under the model's prediction (Alt+5) the shares are the model's."""
+        self._view = view
+        self.update_shares()
+
     def update_shares(self) -> None:
-        """Show each class's share of the current mask (prediction, else ground truth)."""
+        """Show each class's share of the mask on show (the edited one, the model's, else ground truth)."""
         s = self.session
-        report = s.area("current")
-        corrected = s.current is not None and s.workspace is not None and s.record(s.current).has_correction
-        what = "correction" if corrected else "prediction"
+        if self._view == "model":
+            report, what = s.area("predicted"), "model's prediction"
+        else:
+            report = s.area("current")
+            edited = s.current is not None and s.workspace is not None and s.record(s.current).has_correction
+            what = "correction" if edited else "prediction"
         if report is None:
             report, what = self.session.area("ground_truth"), "ground truth"
         self.table.blockSignals(True)

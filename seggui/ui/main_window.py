@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.classes = ClassPanel(self.session)
         self.metrics = MetricsPanel(self.session)
         self.view.viewChanged.connect(self.metrics.measure)  # the figures score what the view shows
+        self.view.viewChanged.connect(self.classes.show_view)  # and the class shares count it
         self.areas = AreaPanel(self.session)
         self.timeline = Timeline(self.session, self.view)
         self.drive_plot = DrivePlot(self.session)

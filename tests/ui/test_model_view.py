@@ -52,6 +52,11 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     assert model_miou != edited_miou
     assert window.metrics.metrics.miou == model_miou
     assert "model's prediction" in window.metrics.summary.text()
+    # and the class shares count it (they stayed the correction's)
+    assert window.classes.source.text() == "Share of labelled pixels in the model's prediction"
+    car_row = window.classes._rows[CAR]  # noqa: SLF001
+    car_share = 100 * (predicted == CAR).sum() / (predicted != s.classes.ignore_index).sum()
+    assert window.classes.table.item(car_row, 1).text() == f"{car_share:.1f}%"
     # the pointer readout names the class shown: the model's, on a pixel the stroke painted car
     vp = canvas.viewport()
     spot = canvas.map_from_image(QPointF(200, 150)).toPoint()
@@ -63,6 +68,7 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
 
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # back to the mask being edited
     assert window.metrics.metrics.miou == edited_miou
+    assert window.classes.source.text() == "Share of labelled pixels in the correction"
     qtbot.mouseMove(vp, spot + QPoint(1, 0))
     qtbot.waitUntil(lambda: "class Car" in window.view.readout.text(), timeout=5000)
     assert "model's confidence" in window.view.readout.text()  # beside a corrected class: whose it is
