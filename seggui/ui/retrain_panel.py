@@ -95,9 +95,14 @@ class RetrainPanel(QWidget):
         top = QHBoxLayout()
         for w in (self.retrain_button, self.advanced_button, self.cancel_button):
             top.addWidget(w)
+        # the version list on a row of its own: beside three buttons a narrow dock cut its text
         bottom = QHBoxLayout()
-        for part in (self.promote_button, self.versions, self.rollback_button, self.repredict_button):
-            bottom.addWidget(part, 1 if part is self.versions else 0)
+        bottom.addWidget(self.versions, 1)
+        bottom.addWidget(self.rollback_button)
+        actions = QHBoxLayout()
+        for part in (self.promote_button, self.repredict_button):
+            actions.addWidget(part)
+        actions.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
@@ -106,6 +111,7 @@ class RetrainPanel(QWidget):
         self.chart_index = lay.count()
         lay.addWidget(self.chart_slot, 1)
         lay.addWidget(self.table, 1)
+        lay.addLayout(actions)
         lay.addLayout(bottom)
         self.retrain_button.clicked.connect(self.start)
         self.advanced_button.clicked.connect(self.advanced)
