@@ -274,25 +274,8 @@ class Opener:
         taken: set[str] = set()
         drives: dict[str, Source] = {}
         with ws.batch():
-            for seq in sequences:
-                if seq.warning:
-                    notes.warning(seq.warning)
-                names = [seq.name(i) for i in range(len(seq))]
-                try:
-                    recs = ws.add_sequence_frames(seq.path, seq.pattern, seq.files, names)
-                except BadInputError as exc:
-                    notes.report(exc)
-                    continue
-                drives[str(recs[0].drive)] = seq
-                taken.update(names)
-                notes.info(f"{seq.path.name}/{seq.pattern or ''}: {len(seq)} frames opened as a drive")
-            for pic in pictures:
-                fid = pic.stem if pic.stem not in taken else f"{pic.stem}_{pic.suffix.lstrip('.').lower()}"
-                try:
-                    ws.add_image(pic, frame_id=fid)
-                    taken.add(fid)
-                except BadInputError as exc:
-                    notes.report(exc)
+            with ws.adding_files():
+                _add_all(ws, sequences, pictures, taken, drives, notes)
             if folder.is_dir():
                 dropped, missing = ws.reconcile_folder(folder, taken)
                 if dropped:
@@ -311,6 +294,31 @@ class Opener:
                 break
         _prepare_orthomosaics(ws, pictures, notes)
         return Opened(ws, key, drives, notes)
+
+
+def _add_all(ws: Workspace, sequences: list[FolderSource], pictures: list[Path], taken: set[str],
+             drives: dict[str, Source], notes: Notes) -> None:
+    """Sequences first (their frame ids are their sources' frame names, which drive runs match on), then
+    the loose pictures; a picture whose stem a sequence already uses gets `<stem>_<ext>`."""
+    for seq in sequences:
+        if seq.warning:
+            notes.warning(seq.warning)
+        names = [seq.name(i) for i in range(len(seq))]
+        try:
+            recs = ws.add_sequence_frames(seq.path, seq.pattern, seq.files, names)
+        except BadInputError as exc:
+            notes.report(exc)
+            continue
+        drives[str(recs[0].drive)] = seq
+        taken.update(names)
+        notes.info(f"{seq.path.name}/{seq.pattern or ''}: {len(seq)} frames opened as a drive")
+    for pic in pictures:
+        fid = pic.stem if pic.stem not in taken else f"{pic.stem}_{pic.suffix.lstrip('.').lower()}"
+        try:
+            ws.add_image(pic, frame_id=fid)
+            taken.add(fid)
+        except BadInputError as exc:
+            notes.report(exc)
 
 
 def _prepare_orthomosaics(ws: Workspace, pictures: list[Path], notes: Notes) -> None:

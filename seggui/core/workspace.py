@@ -37,6 +37,7 @@ from seggui.core.gsd import Gsd
 from seggui.core.jsonfile import read_json
 from seggui.core.mask_kind import LABEL_KINDS, MaskKind
 from seggui.core.masks import read_mask, write_mask
+from seggui.core.path_facts import PathFacts
 from seggui.core.workspace_merge import save_merged, snapshot
 from seggui.core.workspace_schema import check_workspace, workspace_classes
 from seggui.core.workspace_state import WorkspaceState
@@ -160,9 +161,11 @@ class Workspace(WorkspaceState):
     # ----------------------------------------------------------------- frames
     def _ref(self, path: Path) -> str:
         """Store a path relative to the workspace when it lies inside it."""
-        path = path.resolve()
+        facts: PathFacts | None = self.__dict__.get("_facts")
+        real = facts.resolve if facts else Path.resolve  # one resolve of the folder while adding many
+        path, root = real(path), real(self.root)
         try:
-            return path.relative_to(self.root.resolve()).as_posix()
+            return path.relative_to(root).as_posix()
         except ValueError:
             return str(path)
 
@@ -188,15 +191,15 @@ class Workspace(WorkspaceState):
         rec.image = self._ref(path)
         rec.source = rec.index = rec.pattern = None  # a picture stands alone (add_sequence_frames re-links)
         self.frames[fid] = rec
-        rec.has_gt = self.mask_path(fid, MaskKind.GROUND_TRUTH).exists()
-        if rec.status == FrameStatus.NONE and self.mask_path(fid, MaskKind.PREDICTED).exists():
+        rec.has_gt = self._has_mask(fid, MaskKind.GROUND_TRUTH)
+        if rec.status == FrameStatus.NONE and self._has_mask(fid, MaskKind.PREDICTED):
             rec.status = FrameStatus.PREDICTED
         self.events.frames([fid])
         return rec
 
     def add_images(self, paths: Iterable[str | Path], copy: bool = False) -> list[FrameRecord]:
         """Add several pictures and save once."""
-        with self.batch():
+        with self.batch(), self.adding_files():
             recs = [self.add_image(p, copy) for p in paths]
             self.save()
         return recs
@@ -326,6 +329,12 @@ class Workspace(WorkspaceState):
             raise BadInputError(self.root, f"no frame {frame_id!r} in this workspace") from None
 
     # ------------------------------------------------------------------ masks
+    def _has_mask(self, frame_id: str, kind: str) -> bool:
+        """Whether the mask file exists; in a batch from one listing of its folder (see path_facts)."""
+        facts: PathFacts | None = self.__dict__.get("_facts")
+        known = facts.has_file(self.root / kind, f"{frame_id}.png") if facts else None
+        return self.mask_path(frame_id, kind).exists() if known is None else known
+
     def mask_path(self, frame_id: str, kind: str) -> Path:
         """Where a frame's mask of a kind (predicted/corrected/ground_truth) lives."""
         if kind not in MASK_KINDS and kind != MaskKind.CONFIDENCE:

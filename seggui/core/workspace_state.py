@@ -29,6 +29,7 @@ from seggui.core.frame_record import FrameRecord, FrameStatus
 from seggui.core.gsd import Gsd
 from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import write_mask as write_mask_file
+from seggui.core.path_facts import PathFacts
 
 if TYPE_CHECKING:
     from seggui.core.classes import ClassTable
@@ -83,6 +84,20 @@ class WorkspaceState:
                         self.save()
                 finally:
                     events.flush()
+
+    @contextmanager
+    def adding_files(self) -> Iterator[Any]:
+        """A block that only adds pictures: the disk's answers about their folders (real paths, masks
+        present) are read once for the block (see path_facts), not once per picture. Nothing written
+        inside it is seen by those answers, so it holds additions only."""
+        outer = "_facts" in self.__dict__
+        if not outer:
+            self.__dict__["_facts"] = PathFacts()
+        try:
+            yield self
+        finally:
+            if not outer:
+                self.__dict__.pop("_facts", None)
 
     def _save_deferred(self) -> bool:
         """True (and the save remembered) inside a batch: `save` returns at once and the batch writes."""
