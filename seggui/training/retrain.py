@@ -44,6 +44,7 @@ from seggui.training.retrain_process import (  # re-exported: callers import the
     RetrainResult,
     TrainingFailed,
 )
+from seggui.training.retrain_split import keep_classes_taught
 from seggui.training.retrain_versions import WEAK_CLASS_PX
 from seggui.training.versions import claim_version_dir, discard_unfinished
 
@@ -129,7 +130,8 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
     they validate all the same, with a warning that the figures are
     optimistic. With no ground truth left, a held-out share of the
     corrections validates instead, by a stable hash so re-runs compare alike,
-    whole runs of DRIVE_BLOCK frames of a drive on one side.
+    whole runs of DRIVE_BLOCK frames of a drive on one side, and never taking
+    from training the only frames that show a class (`keep_classes_taught`).
     """
     learn, problems = learnable_frames(ws)
     if not learn:
@@ -150,7 +152,13 @@ def split_frames(ws: Workspace, val_fraction: float = 0.2) -> tuple[list[str], l
     samples = [Sample(Path(fid), Path(fid)) for fid in learn]
     tr, va = (holdout_split(samples, val_fraction, lambda s: drive_block(ws, s.image.name))
               if len(learn) > 1 else (samples, []))
-    return [s.image.name for s in tr], [s.image.name for s in va], "held out" if va else "none", problems
+    train, val, moved = keep_classes_taught(ws, [s.image.name for s in tr], [s.image.name for s in va])
+    problems += moved
+    if len(learn) > 1 and not val:
+        problems.append("no correction could be held out to validate on without taking away a class from "
+                        "training: the new version cannot be compared (ground truth of a picture it does "
+                        "not train on, Ctrl+G, or more corrected pictures would let it)")
+    return train, val, "held out" if val else "none", problems
 
 
 def near_training(ws: Workspace, train: list[str]) -> Callable[[str], bool]:

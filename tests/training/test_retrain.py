@@ -335,6 +335,39 @@ def test_split_keeps_validation_away_from_neighbouring_training_frames(tmp_path:
         assert ids <= set(train) or ids <= set(val)
 
 
+@pytest.mark.parametrize("names", [("lot", "field"), ("field", "lot"), ("a_lot", "b_fl"), ("z_lot", "a_fl")])
+def test_the_only_corrections_of_a_class_are_trained_on_not_held_out(tmp_path: Path, names) -> None:
+    """Walkthrough: of two corrected Houston pictures the hash held out the one with the lot, and the new
+    version trained without parking learnt none. Whatever the names, the lot trains, the other validates."""
+    from seggui.training.retrain import split_frames
+
+    lot, field = names
+    ws = Workspace.create(tmp_path / "ws", "parking-2")
+    for fid in names:
+        ws.add_image(write_image(tmp_path / f"{fid}.png", np.zeros((60, 80, 3), np.uint8)))
+    with_lot = np.zeros((60, 80), np.uint8)
+    with_lot[10:50, 10:70] = 1  # 2,400 px of parking, more than the comparison's weak-class floor
+    ws.write_mask(lot, "corrected", with_lot)
+    ws.write_mask(field, "corrected", np.zeros((60, 80), np.uint8))
+    train, val, source, problems = split_frames(ws, 0.5)
+    assert train == [lot] and val == [field] and source == "held out"
+    if any("trained on, not held out" in p for p in problems):  # the hash had held out the lot: said so
+        assert any(f"{lot} is trained on" in p and "parking" in p for p in problems)
+        assert any(f"{field} is held out for validation instead" in p for p in problems)
+
+
+def test_with_one_class_per_correction_nothing_is_held_out_and_it_says_why(tmp_path: Path) -> None:
+    from seggui.training.retrain import split_frames
+
+    ws = Workspace.create(tmp_path / "ws", "parking-2")
+    for fid, value in (("a", 0), ("b", 1)):
+        ws.add_image(write_image(tmp_path / f"{fid}.png", np.zeros((60, 80, 3), np.uint8)))
+        ws.write_mask(fid, "corrected", np.full((60, 80), value, np.uint8))
+    train, val, source, problems = split_frames(ws, 0.5)
+    assert sorted(train) == ["a", "b"] and val == [] and source == "none"
+    assert any("cannot be compared" in p for p in problems)
+
+
 
 def test_epochs_left_to_the_plan_give_enough_optimiser_steps() -> None:
     from seggui.training.retrain import MIN_EPOCHS, MIN_STEPS, auto_epochs
