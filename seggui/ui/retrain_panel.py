@@ -41,10 +41,16 @@ from seggui.ui.retrain_dialog import DEFAULTS, AdvancedDialog, base_text
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
+IN_USE = " · in use"
+
 
 def fmt(x: float | None, sign: bool = False) -> str:
     """A ratio in the comparison table; an en dash where the class never occurs."""
-    return "–" if x is None else (f"{x:+.3f}" if sign else f"{x:.3f}")
+    if x is None:
+        return "–"
+    if sign and round(x, 3) == 0:
+        return "±0.000"  # not "-0.000" for a change that rounds to nothing
+    return f"{x:+.3f}" if sign else f"{x:.3f}"
 
 
 class RetrainPanel(QWidget):
@@ -118,6 +124,7 @@ class RetrainPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.promote_button.clicked.connect(self.promote)
         self.rollback_button.clicked.connect(self.rollback)
+        self.versions.currentIndexChanged.connect(self._on_version_chosen)  # Roll back only to another
         self.repredict_button.clicked.connect(self.repredict)
         session.framesChanged.connect(self._ready_text)
         runner.progress.connect(self._on_progress)
@@ -240,10 +247,11 @@ class RetrainPanel(QWidget):
         self.picker.open_card(version_card_path(ws, entry["card"]))
         self.log.info(f"rolled back to {entry['ref']} ({entry['label']})")
         self._fill_versions()
-        todo = ws.frames_with_status(FrameStatus.PREDICTED)
+        # only what another version predicted: after a Re-predict these are this version's already
+        todo = [f for f in ws.frames_with_status(FrameStatus.PREDICTED) if ws.frames[f].model != entry["ref"]]
         self.status.setText(f"{entry['ref']} is the model in use again." + (
-            f" The {len(todo)} uncorrected predictions were made by the model you left: Re-predict makes "
-            "them this model's." if todo else ""))
+            f" The uncorrected predictions of {count_records([ws.frames[f] for f in todo])} were made by "
+            "another version: Re-predict makes them this model's." if todo else ""))
         self.repredict_button.setText(f"Re-predict {count_records([ws.frames[f] for f in todo])}")
         self.repredict_button.setVisible(bool(todo))
         self._say("")
@@ -256,7 +264,9 @@ class RetrainPanel(QWidget):
         ws = self.session.workspace
         if ws is None or self.runner.is_running():
             return False
-        todo = ws.frames_with_status(FrameStatus.PREDICTED)
+        card = self.picker.inference.card
+        todo = [f for f in ws.frames_with_status(FrameStatus.PREDICTED)
+                if card is None or ws.frames[f].model != card.ref]  # what this version predicted stays
         self.repredict_button.setVisible(False)
         try:
             return self.picker.inference.run("frames", todo)
@@ -303,7 +313,7 @@ class RetrainPanel(QWidget):
             d = result.miou_delta
             self.status.setText(f"{result.new_ref} vs {result.old_ref}: "
                                 f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
-                                + (f" ({d:+.3f})" if d is not None else "")
+                                + (f" ({fmt(d, sign=True)})" if d is not None else "")
                                 + f", measured on {result.rests_on()}"
                                 + (f"; trained with {Path(result.base['root']).name} mixed in"
                                    if result.base else ""))
@@ -314,9 +324,11 @@ class RetrainPanel(QWidget):
             self._end("compared")
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result
-            self.log.info(f"re-predicted {done} of the {self._todo_what} nobody corrected with the new model")
-            self.status.setText(f"{self.result.card_dir.name} is the model in use; it re-predicted {done} "
-                                f"of the {self._todo_what} the previous model had predicted.")
+            todo = self._todo_what
+            what = f"the {todo}" if todo.startswith(f"{done} ") else f"{done} of the {todo}"
+            self.log.info(f"re-predicted {what} nobody corrected with the new model")
+            self.status.setText(f"{self.result.card_dir.name} is the model in use; it re-predicted {what} "
+                                "the previous model had predicted.")
             self._end("promoted")
 
     def _on_failed(self, message: str, _details: str) -> None:
@@ -386,11 +398,17 @@ class RetrainPanel(QWidget):
         self.versions.clear()
         for v in list_versions(ws) if ws is not None else []:
             here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
-            self.versions.addItem(f"{v['ref']} ({v['label']})" + (" · in use" if here else ""), v["label"])
+            self.versions.addItem(f"{v['ref']} ({v['label']})" + (IN_USE if here else ""), v["label"])
         if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
             self.versions.addItem(f"{Path(ws.model).name} · in use (no retrained version yet)", None)
         for i in range(self.versions.count()):  # a narrow dock cuts the text: the tooltip keeps it whole
             self.versions.setItemData(i, self.versions.itemText(i), Qt.ItemDataRole.ToolTipRole)
+            if self.versions.itemText(i).endswith(IN_USE):
+                self.versions.setCurrentIndex(i)  # shown first: the list reads "this one is in use"
+        self.versions.setToolTip(self.versions.currentText())
+        self._buttons()
+
+    def _on_version_chosen(self, _index: int) -> None:
         self.versions.setToolTip(self.versions.currentText())
         self._buttons()
 
@@ -398,7 +416,12 @@ class RetrainPanel(QWidget):
         ws = self.session.workspace
         self.settings = {**DEFAULTS, **((ws.settings.get("retrain") or {}) if ws is not None else {})}
         self.repredict_button.setVisible(False)
-        if self.stage is None:
+        if self.stage is None:  # another workspace: the last one's run, chart and comparison go
+            self.plan, self.result, self.comparison, self.epochs = None, None, None, []
+            self.table.setRowCount(0)
+            if self.plot is not None:
+                self.plot.clear()
+            self._say("")
             self._fill_versions()
             self._ready_text()
 
@@ -438,4 +461,6 @@ class RetrainPanel(QWidget):
         in_use = bool(ws is not None and ws.model and self.result is not None
                       and Path(ws.model).resolve() == Path(self.result.card_dir).resolve())
         self.promote_button.setEnabled(not busy and self.result is not None and not in_use)
-        self.rollback_button.setEnabled(not busy and self.versions.count() > 1)
+        chosen = self.versions.currentIndex()
+        self.rollback_button.setEnabled(not busy and self.versions.count() > 1 and chosen >= 0
+                                        and not self.versions.itemText(chosen).endswith(IN_USE))

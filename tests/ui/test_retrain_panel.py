@@ -132,12 +132,18 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert painted is not None and (painted[40, 20:100] == s.active_class).all()
     assert on_disk.frames[truth_frames[1]].model == "tiny-camvid@2"
     # loose pictures are called pictures, not frames (a drive has frames)
-    assert " of the 2 pictures the previous model had predicted" in panel.status.text(), panel.status.text()
+    assert "re-predicted the 2 pictures the previous model had predicted" in panel.status.text(), \
+        panel.status.text()
 
+    assert not panel.rollback_button.isEnabled()  # the version in use is chosen: nothing to roll back to
     panel.versions.setCurrentIndex(panel.versions.findData("tiny-camvid"))
+    assert panel.rollback_button.isEnabled()
     qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
     assert Workspace.open(ws.root).model == str(card.resolve())
     assert window.inference.card.ref == "tiny-camvid@1" and (new_dir / "model.json").is_file()
+    # @2 predicted the uncorrected picture: offered back to @1, and no second roll back to @1 itself
+    assert "uncorrected predictions of 1 picture were made by another version" in panel.status.text()
+    assert panel.repredict_button.isVisible() and not panel.rollback_button.isEnabled()
     assert hashlib.sha256((card / "weights.safetensors").read_bytes()).hexdigest() == digest
 
     # cancel at the first training step: the window stays usable and the model unchanged
@@ -154,6 +160,13 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert "Cancelled" in panel.message.text()
     assert Workspace.open(ws.root).model == str(card.resolve())
     assert window.inference.card.ref == "tiny-camvid@1"
+
+    # another place opened: the last workspace's comparison and messages go with it
+    panel.table.setRowCount(3)  # as a comparison leaves it
+    other = tmp_path / "other"
+    write_image(other / "one.png", read_image(list_images(camvid / "val")[0]))
+    assert window.open_path(other)
+    assert panel.table.rowCount() == 0 and panel.result is None and panel.message.text() == ""
 
 
 def _same(rows: list[tuple], expected: list[tuple]) -> bool:
