@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seggui import __version__
 from seggui.core.errors import BadInputError, SegguiError
@@ -161,6 +162,12 @@ def create_app(workers: dict[str, ModelWorker], limits: Limits, token: str | Non
     @app.exception_handler(Unauthorised)
     async def unauthorised(_: Request, exc: Unauthorised) -> JSONResponse:
         return error(401, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # an unknown path (404) or method (405): the same {"error": ...} as every other error
+        return JSONResponse({"error": f"{exc.detail}"}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

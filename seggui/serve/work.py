@@ -73,6 +73,8 @@ def parse_gsd(text: str | None) -> Gsd | None:
         value = float(str(text).strip())
     except ValueError:
         raise BadInputError("gsd", f"{text!r} is not a number of metres per pixel") from None
+    if not value > 0 or value == float("inf"):  # named like the other fields' errors
+        raise BadInputError("gsd", f"{text!r} is not a positive number of metres per pixel")
     return Gsd.square(value, "flag")
 
 

@@ -258,6 +258,9 @@ def test_bad_uploads_are_one_json_error_each_and_the_server_goes_on(server: Serv
         (server.predict(good, format="json", truth=good, truth_classes="/etc/passwd"), 422,
          "unknown class table '/etc/passwd'"),
         (server.predict(good, format="tiff"), 422, "format"),
+        (server.predict(good, format="json", gsd="-1"), 422, "gsd: '-1' is not a positive number"),
+        (server.client.get("/no-such-path", headers=AUTH), 404, "Not Found"),  # {"error"}, not {"detail"}
+        (server.client.get("/predict", headers=AUTH), 405, "Method Not Allowed"),
         (server.client.post("/predict", data={"format": "png"}, headers=AUTH), 422, "image"),
         (server.client.post("/area", files={"mask": ("m.png", b"\x89PNG\r\n\x1a\nrubbish")}, headers=AUTH),
          422, "mask (m.png)"),
