@@ -103,6 +103,9 @@ class Canvas(QGraphicsView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # source pixels per scene pixel: 1, but 2**level where an orthomosaic shows a coarser level
+        self.source_scale = 1.0
+        self.source_origin = (0.0, 0.0)  # the source pixel at the scene's (0, 0) (an orthomosaic region's)
         self.setScene(QGraphicsScene(self))
         self._image_item = QGraphicsPixmapItem()
         self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
@@ -214,11 +217,28 @@ class Canvas(QGraphicsView):
         self.centerOn(self._size[0] / 2, self._size[1] / 2)
 
     def actual_size(self) -> None:
-        """One image pixel per screen pixel, keeping the centre of the view."""
+        """One source pixel per screen pixel (an orthomosaic's, not its level's), keeping the centre."""
         centre = self.map_to_image(QPointF(self.viewport().rect().center()))
         self._fit_mode = False
-        self._set_scale(1.0)
+        self._set_scale(min(MAX_ZOOM, self.source_scale))
         self.centerOn(centre)
+
+    def source_zoom(self) -> float:
+        """Screen pixels per source pixel: what the zoom figure says."""
+        return self.zoom() / self.source_scale
+
+    def set_source_scale(self, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Source pixels per scene pixel and the source pixel at the scene's origin (see `source_scale`);
+        the zoom figure follows at once."""
+        self.source_origin = origin
+        if scale != self.source_scale:
+            self.source_scale = scale
+            self.zoomChanged.emit(self.zoom())
+
+    def source_xy(self, x: int, y: int) -> tuple[int, int]:
+        """A picture pixel as the source's pixel (the same for a plain picture)."""
+        return (int(x * self.source_scale + self.source_origin[0]),
+                int(y * self.source_scale + self.source_origin[1]))
 
     def show_at(self, centre: QPointF, zoom: float) -> None:
         """Centre the view on a picture point at a zoom (an orthomosaic keeps its view across pictures)."""

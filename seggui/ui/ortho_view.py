@@ -204,12 +204,14 @@ class OrthoView(QObject):
             self.canvas.scene().removeItem(self.base)
             self.base = None
         self.ortho = None
+        self.canvas.set_source_scale(1.0)
 
     def _place(self) -> None:
         """Put the tiles and the whole-extent picture under the canvas picture, in its coordinates."""
         o, layer = self.ortho, self.layer
         assert o is not None and layer is not None
         s, (x0, y0) = o.scale, o.origin
+        self.canvas.set_source_scale(s, (x0, y0))  # the zoom figure, 1:1 and the readout count source pixels
         layer.setScale(1.0 / s)
         layer.setPos(-x0 / s, -y0 / s)
         r = o.region
@@ -250,7 +252,7 @@ class OrthoView(QObject):
 
     def source_zoom(self) -> float:
         """Screen px per source px."""
-        return self.canvas.zoom() / self.ortho.scale if self.ortho is not None else self.canvas.zoom()
+        return self.canvas.source_zoom()
 
     # ------------------------------------------------------------ regions
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override

@@ -108,7 +108,8 @@ class ViewPanel(QWidget):
         session.editChanged.connect(lambda _f: self._on_hover(*self._hovered))  # a refine preview, under it
         for changed in (session.frameChanged, session.opened):  # another picture: the old spot means nothing
             changed.connect(lambda *_: setattr(self, "_hovered", (-1, -1)))
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.canvas.zoomChanged.connect(  # in source pixels: an orthomosaic shows a coarser level
+            lambda _z: self.zoom_label.setText(f"{self.canvas.source_zoom() * 100:.0f}%"))
         session.opened.connect(self.refresh)
         session.frameChanged.connect(lambda _fid: self.refresh())
         session.masksChanged.connect(self._on_masks)
@@ -197,7 +198,8 @@ class ViewPanel(QWidget):
         if x < 0 or table is None:
             self.readout.setText("")
             return
-        parts = [f"x {x}, y {y}"]
+        sx, sy = self.canvas.source_xy(x, y)  # an orthomosaic's own pixel, not its level's or region's
+        parts = [f"x {sx}, y {sy}"]
         model = self.view == "model"  # the model's own mask is shown: name its class, not the correction's
         pred = s.mask("predicted" if model else "current")
         if pred is not None:

@@ -64,9 +64,15 @@ def test_orthomosaic_open_pan_zoom_paint_undo(qtbot, window, ortho: Path) -> Non
     assert (s.workspace.root / "overviews").is_dir()
     assert "Orthomosaic survey.tif" in win.view.hint.text()
 
+    def shown_zoom() -> float:
+        return float(win.view.zoom_label.text().rstrip("%"))
+
+    # the zoom figure counts the orthomosaic's pixels, not its quarter-size level's (it said 4x too much)
+    assert shown_zoom() == pytest.approx(100 * canvas.zoom() / 4, abs=0.6)
     centre = vp.rect().center()
     wheel(canvas, centre, 8)  # 1.25^8: about 6x the fit zoom, over a quarter of full resolution
     assert win.ortho.source_zoom() >= 0.25
+    assert shown_zoom() == pytest.approx(100 * win.ortho.source_zoom(), abs=0.6)
     qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=centre)
     qtbot.mouseMove(vp, centre + QPoint(-60, -40))
     qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=centre + QPoint(-60, -40))
@@ -83,6 +89,7 @@ def test_orthomosaic_open_pan_zoom_paint_undo(qtbot, window, ortho: Path) -> Non
     assert s.current.startswith("survey@r")
     after = source_at(win, centre)
     assert abs(after.x() - before.x()) < 2 and abs(after.y() - before.y()) < 2
+    assert shown_zoom() == pytest.approx(100 * win.ortho.source_zoom(), abs=0.6)  # same view, same figure
     qtbot.mouseMove(vp, b)
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
     region = win.ortho.ortho.region
@@ -108,10 +115,25 @@ def test_orthomosaic_open_pan_zoom_paint_undo(qtbot, window, ortho: Path) -> Non
     assert not (line == cls).any()
     assert np.isin(line, [c.id for c in s.classes.classes]).all()
 
+    # the pointer readout names the orthomosaic's pixel inside a region, as on the whole
+    spot = centre + QPoint(5, 7)
+    with qtbot.waitSignal(canvas.pixelHovered):
+        qtbot.mouseMove(vp, spot)
+    at = source_at(win, spot)
+    assert win.view.readout.text().startswith(f"x {int(at.x())}, y {int(at.y())}")
+
     # zooming well out of the region comes back to the whole orthomosaic, the view kept
     wheel(canvas, centre, -12)
     qtbot.waitUntil(lambda: s.current == "survey", timeout=5000)
     assert win.ortho.ortho.region is None
+    with qtbot.waitSignal(canvas.pixelHovered):
+        qtbot.mouseMove(vp, spot + QPoint(1, 0))
+    xy = win.view.readout.text().split("  ·  ")[0]
+    at = source_at(win, spot + QPoint(1, 0))
+    x, y = (int(v.split()[1]) for v in xy.split(", "))
+    assert abs(x - at.x()) <= 4 and abs(y - at.y()) <= 4  # a level pixel is 4 source pixels here
+    trigger(win, "one")  # View ▸ Actual size: one orthomosaic pixel per screen pixel
+    assert win.ortho.source_zoom() == pytest.approx(1.0) and shown_zoom() == 100
 
 
 @pytest.mark.slow
