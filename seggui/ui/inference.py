@@ -149,7 +149,7 @@ class Inference(QObject):
         handle = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
         if handle is None:
             return False
-        handle.progress.connect(self._on_progress)
+        handle.progress.connect(self.take_predictor)
         handle.result.connect(self._on_finished)
         handle.error.connect(self._on_ended)
         handle.cancelled.connect(self._on_ended)
@@ -205,7 +205,9 @@ class Inference(QObject):
                               f"(first: {d.lost[0]}); they are not predicted")
         return plan
 
-    def _on_progress(self, p: Progress) -> None:
+    def take_predictor(self, p: Progress) -> None:
+        """A job's progress that hands over the predictor it loaded off the GUI thread: kept for the
+        next runs, and the status bar names its backend."""
         data = p.data or {}
         if "predictor" in data and self.card is not None and data["card"] == self.card.ref:
             self.predictor = data["predictor"]

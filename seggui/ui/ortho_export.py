@@ -45,7 +45,9 @@ def export_ortho_mask(view: OrthoView, runner: JobRunner, out: str | Path) -> bo
     for lib in ("rasterio", "shapely", "pyproj", "pyogrio"):  # the geo extra, named before any work
         require(lib)
     view.wait_written()  # the regions' corrections are in the correction GeoTIFF before it is read
-    out, root, source, table, model = Path(out), ws.root, o.source, ws.classes, ws.model or ""
+    rec = ws.frames.get(o.frame)  # name@version of the run that predicted it (ws.model is a folder path)
+    model = (rec.model if rec is not None else None) or ""
+    out, root, source, table = Path(out), ws.root, o.source, ws.classes
     handle = runner.start(f"Exporting {out.name}",
                           lambda token: export_ortho(root, source, out, table, model=model, token=token))
     if handle is None:

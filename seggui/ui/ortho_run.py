@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from seggui.core.errors import BadInputError
+from seggui.core.frame_record import FrameStatus
 from seggui.core.geo.bands import saved_bands
 from seggui.core.geo.ortho_region import OrthoFiles, is_orthomosaic, refresh_regions
 from seggui.core.jobs import CancelToken, Job, Progress, every, map_progress
@@ -28,6 +29,8 @@ def _job(card: Any, predictor: Any, source: Any, out: Any, bands: Any, token: Ca
         from seggui.engine.predictor import load_predictor  # torch/ORT load here, off the GUI thread
 
         predictor = load_predictor(card)
+        # handed to the window's inference, as a frame run does: the status bar names the backend
+        yield Progress(0, 1, predictor.describe(), data={"predictor": predictor, "card": card.ref})
     job = predict_ortho(predictor, source, out, bands=bands, token=token)
     return (yield from map_progress(job, every(0.1)))
 
@@ -67,10 +70,18 @@ def run_model(view: Any, scope: str, inference: Any) -> bool | None:
                                     lambda tok: _job(card, predictor, source, files.predicted, bands, tok))
     if handle is None:
         return False
+    handle.progress.connect(inference.take_predictor)
 
     def finished(result: Any) -> None:
         if s.workspace is not ws:
             return
+        rec = ws.frames.get(o.frame)  # the list, the Retrain panel and exports read who predicted it
+        if rec is not None:
+            rec.model = card.ref
+            if rec.status == FrameStatus.NONE:
+                ws.set_status(o.frame, FrameStatus.PREDICTED)
+            else:
+                ws.save()
         done = refresh_regions(ws, o.source)
         if view.layer is not None:
             view.layer.tiles.clear()

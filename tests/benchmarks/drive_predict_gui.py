@@ -129,7 +129,7 @@ def run_variant(variant: str, frames: int, rev: str, tmp: Path) -> dict:
                     handlers["s"] += time.perf_counter() - t
         return wrapper
 
-    for name in ("_on_progress", "_record", "_on_finished", "_on_ended"):
+    for name in ("take_predictor", "_record", "_on_finished", "_on_ended"):
         if hasattr(Inference, name):
             setattr(Inference, name, timed(getattr(Inference, name)))
 

@@ -24,6 +24,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
 
+from seggui.core.frame_record import FrameStatus  # noqa: E402
+
 SIDE = 6000
 
 
@@ -165,3 +167,8 @@ def test_run_on_an_orthomosaic_predicts_it_by_blocks_in_the_background(qtbot, wi
     assert s.classes.name_of(1) == "parking"  # the workspace took the model's classes
     qtbot.waitUntil(lambda: any(mask is not None for _rgb, mask in win.ortho.layer.tiles.values()),
                     timeout=20000)  # the tiles show the prediction
+    # the picture list, the status bar and the record say it is predicted, and by whom
+    card = win.inference.card
+    assert s.record("survey").status == FrameStatus.PREDICTED and s.record("survey").model == card.ref
+    qtbot.waitUntil(lambda: win.frames._items["survey"].text(1) == "predicted", timeout=5000)  # noqa: SLF001
+    assert "ONNX Runtime" in win.model_label.text() and "loads on first run" not in win.model_label.text()
