@@ -65,7 +65,7 @@ def _drive_frames(win: MainWindow) -> list[str]:
 
 
 def update_actions(win: MainWindow, actions: list) -> None:  # noqa: ANN001 - QActions
-    """Run on this drive / on part of it only where the current frame is a drive's (else greyed)."""
+    """The drive's actions (run on it or part of it, export its video and CSV) only on a drive's frame."""
     on = bool(win.timeline.frames) and win.timeline.position >= 0
     for action in actions:
         action.setEnabled(on)

@@ -139,10 +139,12 @@ def build(win: MainWindow) -> dict[str, QAction]:
     a["bands"] = _action(win, "&Bands…", lambda: bands_dialog.bands_dialog(win), None,
                          "Which bands of a multi-band GeoTIFF (RGBA, RGBN) are shown as R, G, B")
     a["bands"].setEnabled(False)
+    # greyed where the picture is no drive's frame (the drive exports were offered on a single picture)
+    drive_only = [a["run_drive"], a["run_range"], a["export_overlay"], a["export_csv"]]
     for signal in (win.session.frameChanged, win.session.opened):
         signal.connect(lambda *_: bands_dialog.update_action(win, a["bands"]))
-        signal.connect(lambda *_: drive_run.update_actions(win, [a["run_drive"], a["run_range"]]))
-    drive_run.update_actions(win, [a["run_drive"], a["run_range"]])
+        signal.connect(lambda *_: drive_run.update_actions(win, drive_only))
+    drive_run.update_actions(win, drive_only)
     a["run"].setIconText("Run")
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()

@@ -64,9 +64,13 @@ def ortho_export_dialog(win: MainWindow) -> None:
     """The file, then the export; the stroke being painted is saved (and written back) first."""
     ws, o = win.session.workspace, win.ortho.ortho
     if ws is None or o is None:
+        from seggui.core.geo.ortho_region import ENV_ORTHO_PIXELS, ortho_pixels
+
         win.log.report(BadInputError(None, "the current picture is not an orthomosaic: Export ▸ "
-                                            "Orthomosaic mask works on a large GeoTIFF or one of its "
-                                            "regions (Export ▸ Polygons serves other pictures)"))
+                                            "Orthomosaic mask works on a GeoTIFF of more than "
+                                            f"{ortho_pixels() / 1e6:g} Mpx (set {ENV_ORTHO_PIXELS} before "
+                                            "starting seggui to open smaller ones as orthomosaics) or one of "
+                                            "its regions; Export ▸ Polygons serves other pictures"))
         return
     start = win.recent.save_start(ws.reports_dir, f"{o.source.stem}.mask.tif")
     path, _ = QFileDialog.getSaveFileName(win, "Export orthomosaic mask", start, FILTERS)
