@@ -14,7 +14,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QVBoxLayout, QWidget
 
 from seggui import __version__
-from seggui.core.errors import SegguiError
+from seggui.core.errors import BadInputError, SegguiError
 from seggui.core.imagesize import set_max_pixels
 from seggui.ui import menus
 from seggui.ui.area_panel import AreaPanel
@@ -39,6 +39,7 @@ from seggui.ui.timeline import Timeline
 from seggui.ui.tools_panel import EditToolBar
 from seggui.ui.view_panel import ViewPanel
 
+MASK_FILTER = "Masks (*.png *.tif *.tiff *.bmp)"
 PICTURE_FILTER = ("Pictures, videos and workspaces (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp "
                   "*.mp4 *.avi *.mkv *.mov seggui.json)")
 
@@ -243,6 +244,16 @@ class MainWindow(QMainWindow):
     def open_gt_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder of ground-truth masks (names match pictures)",
                                                 self.recent.last_dir("gt"))
+        if path:
+            self.open_ground_truth(path)
+
+    def open_gt_file_dialog(self) -> None:
+        """One mask for the picture on show (a folder import matches by name; this takes any file)."""
+        if self.session.current is None:
+            self.log.report(BadInputError(None, "open a picture before its ground truth"))
+            return
+        path, _ = QFileDialog.getOpenFileName(self, f"Ground-truth mask of {self.session.current}",
+                                              self.recent.last_dir("gt"), MASK_FILTER)
         if path:
             self.open_ground_truth(path)
 

@@ -56,7 +56,9 @@ def build(win: MainWindow) -> dict[str, QAction]:
         "open_pictures": _action(win, "Open folder as separate &pictures…", win.open_pictures_dialog, None,
                                  "Numbered pictures stay separate pictures instead of a drive"),
         "open_gt": _action(win, "Open &ground truth…", win.open_gt_dialog, "Ctrl+G",
-                           "Import ground-truth masks (a folder matched by name, or one mask)"),
+                           "Import a folder of ground-truth masks, matched to the pictures by name"),
+        "open_gt_file": _action(win, "Ground truth of this &picture…", win.open_gt_file_dialog,
+                                "Ctrl+Shift+G", "One mask file as the ground truth of the picture on show"),
         "name_ws": _action(win, "&Name this workspace…", win.name_workspace, None,
                            "The name the window and the reports use (instead of the folder's)"),
         "quit": _action(win, "&Quit", win.close, QKeySequence.StandardKey.Quit),
@@ -149,7 +151,7 @@ def build(win: MainWindow) -> dict[str, QAction]:
     a["run_all"].setIconText("Run all")
     mb = win.menuBar()
     m = mb.addMenu("&File")
-    m.addActions([a["open"], a["open_folder"], a["open_pictures"], a["open_gt"]])
+    m.addActions([a["open"], a["open_folder"], a["open_pictures"], a["open_gt"], a["open_gt_file"]])
     win.recent_menu = m.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
     m.addMenu("&Export").addActions([a["export_report"], a["export_polygons"], a["export_ortho"],
