@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -38,19 +37,11 @@ from seggui.ui.messages import MessageLog
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.qtutil import figures_table
 from seggui.ui.retrain_dialog import DEFAULTS, AdvancedDialog, base_text
+from seggui.ui.retrain_table import comparison_rows, fill_table, fmt, table_rows
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
 IN_USE = " · in use"
-
-
-def fmt(x: float | None, sign: bool = False) -> str:
-    """A ratio in the comparison table; an en dash where the class never occurs."""
-    if x is None:
-        return "–"
-    if sign and round(x, 3) == 0:
-        return "±0.000"  # not "-0.000" for a change that rounds to nothing
-    return f"{x:+.3f}" if sign else f"{x:.3f}"
 
 
 class RetrainPanel(QWidget):
@@ -359,28 +350,11 @@ class RetrainPanel(QWidget):
             Workspace.open(root), plan.parent, result.card_dir, plan.val_ids, backend, device, t))
 
     def _show_comparison(self, cmp: Any) -> None:
-        rows = [(r.name, r.old_iou, r.new_iou, r.delta) for r in cmp.rows]
-        rows.append(("mIoU", cmp.old_miou, cmp.new_miou, cmp.miou_delta))
-        if cmp.parking:
-            p = cmp.parking
-            rows.append((f"{p['class']} |O Δ E| px", p["old_px"], p["new_px"], p["new_px"] - p["old_px"]))
-            if p.get("old_m2") is not None:
-                rows.append((f"{p['class']} |O Δ E| m²", p["old_m2"], p["new_m2"], p["new_m2"] - p["old_m2"]))
-        self.table.setRowCount(len(rows))
-        for i, row in enumerate(rows):
-            self.table.setItem(i, 0, QTableWidgetItem(row[0]))
-            for col, value in enumerate(row[1:], start=1):
-                text = str(value) if isinstance(value, int) else fmt(value, sign=col == 3)
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, value)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, col, item)
+        fill_table(self.table, comparison_rows(cmp))
 
     def table_rows(self) -> list[tuple[str, Any, Any, Any]]:
         """What the comparison table shows (numbers as stored in the cells): for tests and copying."""
-        t = self.table
-        return [(t.item(r, 0).text(), *(t.item(r, c).data(Qt.ItemDataRole.UserRole) for c in (1, 2, 3)))
-                for r in range(t.rowCount())]
+        return table_rows(self.table)
 
     def _curves(self) -> None:
         from seggui.ui.retrain_chart import draw_curves, new_plot

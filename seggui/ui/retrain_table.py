@@ -1,0 +1,52 @@
+"""The Retrain panel's comparison table: the rows a comparison gives, written into and read from cells.
+
+Kept apart from the panel (seggui.ui.retrain_panel), which chains the jobs: this module only shows
+what `seggui.training.retrain_versions.compare_models` measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+
+
+def fmt(x: float | None, sign: bool = False) -> str:
+    """A ratio in the comparison table; an en dash where the class never occurs."""
+    if x is None:
+        return "–"
+    if sign and round(x, 3) == 0:
+        return "±0.000"  # not "-0.000" for a change that rounds to nothing
+    return f"{x:+.3f}" if sign else f"{x:.3f}"
+
+
+def comparison_rows(cmp: Any) -> list[tuple[str, Any, Any, Any]]:
+    """(name, current, new, change) per class, the mIoU, and the parking class's |O Δ E| when measured."""
+    rows: list[tuple[str, Any, Any, Any]] = [(r.name, r.old_iou, r.new_iou, r.delta) for r in cmp.rows]
+    rows.append(("mIoU", cmp.old_miou, cmp.new_miou, cmp.miou_delta))
+    if cmp.parking:
+        p = cmp.parking
+        rows.append((f"{p['class']} |O Δ E| px", p["old_px"], p["new_px"], p["new_px"] - p["old_px"]))
+        if p.get("old_m2") is not None:
+            rows.append((f"{p['class']} |O Δ E| m²", p["old_m2"], p["new_m2"], p["new_m2"] - p["old_m2"]))
+    return rows
+
+
+def fill_table(table: QTableWidget, rows: list[tuple[str, Any, Any, Any]]) -> None:
+    """The rows into the table, each number kept in its cell's UserRole beside the text shown."""
+    table.setRowCount(len(rows))
+    for i, row in enumerate(rows):
+        table.setItem(i, 0, QTableWidgetItem(row[0]))
+        for col, value in enumerate(row[1:], start=1):
+            text = str(value) if isinstance(value, int) else fmt(value, sign=col == 3)
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(i, col, item)
+
+
+def table_rows(table: QTableWidget) -> list[tuple[str, Any, Any, Any]]:
+    """What the table shows (numbers as stored in the cells): for tests and copying."""
+    return [(table.item(r, 0).text(), *(table.item(r, c).data(Qt.ItemDataRole.UserRole) for c in (1, 2, 3)))
+            for r in range(table.rowCount())]
