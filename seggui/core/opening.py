@@ -361,6 +361,6 @@ def import_truth_folder(ws: Workspace, folder: Path, stems: list[str], notes: No
             skipped += 1
         else:
             notes.error(problem)
-    note = f" ({skipped} masks without an open picture skipped)" if skipped else ""
+    note = f" ({skipped} mask{'s' * (skipped != 1)} without an open picture skipped)" if skipped else ""
     notes.info(f"imported {len(done)} ground-truth mask{'s' * (len(done) != 1)} from {folder}{note}")
     return done

@@ -54,7 +54,7 @@ def test_a_picture_folder_opens_as_a_managed_workspace_with_its_ground_truth(tmp
     assert ground_truth_candidates(survey) == [survey.parent / "masks"]
     said = [what for level, what in opened.notes if level == "info"]
     assert "imported 2 ground-truth masks" in said[-1]
-    assert "1 masks without an open picture skipped" in said[-1]
+    assert "1 mask without an open picture skipped" in said[-1]
     assert not [n for n in opened.notes if n[0] == "error"]
     assert ws.settings["opened_from"] == str(survey.resolve()) and ws.settings["open_as"] == "sequences"
     assert len(writes) == 3, writes  # made; frames, drives and settings in one write; ground truth in one

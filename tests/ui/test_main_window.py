@@ -129,8 +129,8 @@ def test_bad_inputs_are_messages_naming_the_file(window, camvid_folder: Path, tm
     new = window.log.entries[n:]
     assert [m.level for m in new] == ["error", "info"]
     assert f"{ids[1]}.png" in new[0].text and "48x36" in new[0].text
-    assert new[1].text == (f"imported 1 ground-truth masks from {gt_dir} "
-                           "(1 masks without an open picture skipped)")
+    assert new[1].text == (f"imported 1 ground-truth mask from {gt_dir} "
+                           "(1 mask without an open picture skipped)")
 
     pickle = tmp_path / "model.pkl"
     pickle.write_bytes(b"\x80\x04junk")
