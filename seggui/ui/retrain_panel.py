@@ -37,11 +37,9 @@ from seggui.ui.messages import MessageLog
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.qtutil import figures_table
 from seggui.ui.retrain_dialog import DEFAULTS, AdvancedDialog, base_text
-from seggui.ui.retrain_table import comparison_rows, fill_table, fmt, table_rows
+from seggui.ui.retrain_display import IN_USE, comparison_rows, fill_table, fmt, shown, shown_dir, table_rows
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
-
-IN_USE = " · in use"
 
 
 class RetrainPanel(QWidget):
@@ -204,7 +202,7 @@ class RetrainPanel(QWidget):
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
-        name = self.result.card_dir.name
+        name = shown_dir(self.result.card_dir)
         self._todo_what = count_records([ws.frames[f] for f in todo])
         said = (f"Promoted {name}; re-predicting the {self._todo_what} the previous "
                 "model had predicted and nobody corrected…" if todo else
@@ -220,7 +218,7 @@ class RetrainPanel(QWidget):
                                 "failed")
         if not started:
             self.stage = None
-            self.status.setText(f"{self.result.card_dir.name} is the workspace model.")
+            self.status.setText(f"{shown_dir(self.result.card_dir)} is the workspace model.")
             self._end("promoted")
         return started
 
@@ -236,11 +234,11 @@ class RetrainPanel(QWidget):
         except SegguiError as exc:
             return self._refuse(str(exc), "failed")
         self.picker.open_card(version_card_path(ws, entry["card"]))
-        self.log.info(f"rolled back to {entry['ref']} ({entry['label']})")
+        self.log.info(f"rolled back to {shown(entry['ref'])} ({entry['label']} in the workspace's models)")
         self._fill_versions()
         # only what another version predicted: after a Re-predict these are this version's already
         todo = [f for f in ws.frames_with_status(FrameStatus.PREDICTED) if ws.frames[f].model != entry["ref"]]
-        self.status.setText(f"{entry['ref']} is the model in use again." + (
+        self.status.setText(f"{shown(entry['ref'])} is the model in use again." + (
             f" The uncorrected predictions of {count_records([ws.frames[f] for f in todo])} were made by "
             "another version: Re-predict makes them this model's." if todo else ""))
         self.repredict_button.setText(f"Re-predict {count_records([ws.frames[f] for f in todo])}")
@@ -294,7 +292,8 @@ class RetrainPanel(QWidget):
             self.result = result
             self._fill_versions()
             if not self.plan.val_ids:
-                self.status.setText(f"Trained {result.card_dir.name}; no validation frames to compare on.")
+                self.status.setText(f"Trained {shown_dir(result.card_dir)}; no validation frames to compare "
+                                    "on.")
                 self._end("trained")
                 return
             self._compare()
@@ -302,7 +301,7 @@ class RetrainPanel(QWidget):
             self.comparison = result
             self._show_comparison(result)
             d = result.miou_delta
-            self.status.setText(f"{result.new_ref} vs {result.old_ref}: "
+            self.status.setText(f"{shown(result.new_ref)} vs {shown(result.old_ref)}: "
                                 f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
                                 + (f" ({fmt(d, sign=True)})" if d is not None else "")
                                 + f", measured on {result.rests_on()}"
@@ -318,8 +317,8 @@ class RetrainPanel(QWidget):
             todo = self._todo_what
             what = f"the {todo}" if todo.startswith(f"{done} ") else f"{done} of the {todo}"
             self.log.info(f"re-predicted {what} nobody corrected with the new model")
-            self.status.setText(f"{self.result.card_dir.name} is the model in use; it re-predicted {what} "
-                                "the previous model had predicted.")
+            self.status.setText(f"{shown_dir(self.result.card_dir)} is the model in use; it re-predicted "
+                                f"{what} the previous model had predicted.")
             self._end("promoted")
 
     def _on_failed(self, message: str, _details: str) -> None:
@@ -372,11 +371,13 @@ class RetrainPanel(QWidget):
         self.versions.clear()
         for v in list_versions(ws) if ws is not None else []:
             here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
-            self.versions.addItem(f"{v['ref']} ({v['label']})" + (IN_USE if here else ""), v["label"])
+            self.versions.addItem(shown(v["ref"]) + (IN_USE if here else ""), v["label"])
         if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
             self.versions.addItem(f"{Path(ws.model).name} · in use (no retrained version yet)", None)
-        for i in range(self.versions.count()):  # a narrow dock cuts the text: the tooltip keeps it whole
-            self.versions.setItemData(i, self.versions.itemText(i), Qt.ItemDataRole.ToolTipRole)
+        for i in range(self.versions.count()):  # the tooltip adds where the version lies
+            label = self.versions.itemData(i)
+            self.versions.setItemData(i, self.versions.itemText(i) + (f" — models/{label}" if label else ""),
+                                      Qt.ItemDataRole.ToolTipRole)
             if self.versions.itemText(i).endswith(IN_USE):
                 self.versions.setCurrentIndex(i)  # shown first: the list reads "this one is in use"
         self.versions.setToolTip(self.versions.currentText())

@@ -148,7 +148,8 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
     panel.versions.setCurrentIndex(0)  # the version listed first: the shipped model
     click(qtbot, panel.rollback_button)
     assert Path(ws.model).name == "parking-demo"
-    assert f"{old_ref} is the model in use again" in panel.status.text()
+    name, version = old_ref.split("@")
+    assert f"{name} v{version} is the model in use again" in panel.status.text()
 
     # File ▸ Name this workspace…, then File ▸ Export ▸ Area report: titled so, it lists the corrected area
     def name_it(dialog) -> None:  # noqa: ANN001

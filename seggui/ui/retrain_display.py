@@ -1,15 +1,36 @@
-"""The Retrain panel's comparison table: the rows a comparison gives, written into and read from cells.
+"""What the Retrain panel shows: the comparison table's rows and cells, and the names of versions.
 
 Kept apart from the panel (seggui.ui.retrain_panel), which chains the jobs: this module only shows
-what `seggui.training.retrain_versions.compare_models` measured.
+what `seggui.training.retrain_versions.compare_models` measured and names versions the way the model
+box and the status bar do.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+
+from seggui.core.errors import SegguiError
+from seggui.engine.card import ModelCard
+
+IN_USE = " · in use"
+
+
+def shown(ref: str) -> str:
+    """A version as the model box and the status bar name it: "parking-demo v3", not "parking-demo@3"."""
+    name, _, version = ref.rpartition("@")
+    return f"{name} v{version}" if name and version.isdigit() else ref
+
+
+def shown_dir(card_dir: Path) -> str:
+    """`shown` for a card folder (its name, "parking-demo-v3", when its card cannot be read)."""
+    try:
+        return shown(ModelCard.load(card_dir).ref)
+    except SegguiError:
+        return Path(card_dir).name
 
 
 def fmt(x: float | None, sign: bool = False) -> str:
