@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seggui.core.classes import list_presets, load_classes
+from seggui.core.classes import ClassTable, list_presets, load_classes
 from seggui.core.errors import BadInputError
 from seggui.core.images import list_images
 from seggui.core.masks import read_mask
@@ -21,10 +21,11 @@ SAMPLE_MASKS = 5
 
 
 def mask_ids(folder: Path, limit: int = SAMPLE_MASKS) -> set[int] | None:
-    """The ids in the first `limit` index masks of `folder`; None when none could be read as ids."""
+    """The ids in the first `limit` index masks of `folder` (or in one mask file); None when none could
+    be read as ids."""
     found: set[int] = set()
     read = 0
-    for path in list_images(folder)[:limit]:
+    for path in (list_images(folder)[:limit] if folder.is_dir() else [folder]):
         try:
             mask = read_mask(path)
         except BadInputError:  # a colour mask (needs a palette) or a broken file: says nothing of ids
@@ -40,4 +41,19 @@ def fitting_presets(ids: set[int] | None) -> list[str]:
     if ids is None:
         return names
     tables = {n: load_classes(n) for n in names}
-    return [n for n, t in tables.items() if ids <= {*t.ids, t.ignore_index}]
+    return [n for n, t in tables.items() if fits(ids, t)]
+
+
+def table_file_beside(path: Path) -> Path | None:
+    """`classes.json` in the folder of a mask (or a folder of masks) or in its parent, where datasets
+    keep it (houston-uav/classes.json beside masks/); None when there is none."""
+    folder = path if path.is_dir() else path.parent
+    for cand in (folder / "classes.json", folder.parent / "classes.json"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def fits(ids: set[int] | None, table: ClassTable) -> bool:
+    """Whether every id seen is one of `table`'s (its ignore id included); unknown ids (None) fit."""
+    return ids is None or ids <= {*table.ids, table.ignore_index}

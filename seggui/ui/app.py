@@ -58,6 +58,7 @@ def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = Non
         return 2
     app = application()
     from seggui.ui.main_window import MainWindow
+    from seggui.ui.truth_import import import_truth
 
     win = MainWindow(settings or user_settings())
     win.show()
@@ -66,7 +67,7 @@ def main(paths: Sequence[str | Path] = (), ground_truth: str | Path | None = Non
         for p in paths:
             win.open_path(p, pictures)
         if ground_truth and not _imported_on_open(win, paths, Path(ground_truth)):
-            win.open_ground_truth(ground_truth)
+            import_truth(win, ground_truth)
         if model:
             win.model_picker.open_card(model)
 

@@ -37,6 +37,7 @@ from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 from seggui.ui.timeline import Timeline
 from seggui.ui.tools_panel import EditToolBar
+from seggui.ui.truth_import import import_truth
 from seggui.ui.view_panel import ViewPanel
 
 MASK_FILTER = "Masks (*.png *.tif *.tiff *.bmp)"
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Folder of ground-truth masks (names match pictures)",
                                                 self.recent.last_dir("gt"))
         if path:
-            self.open_ground_truth(path)
+            import_truth(self, path)
 
     def open_gt_file_dialog(self) -> None:
         """One mask for the picture on show (a folder import matches by name; this takes any file)."""
@@ -255,7 +256,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, f"Ground-truth mask of {self.session.current}",
                                               self.recent.last_dir("gt"), MASK_FILTER)
         if path:
-            self.open_ground_truth(path)
+            import_truth(self, path)
 
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a model card", self.recent.last_dir("model"),
