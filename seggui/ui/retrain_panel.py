@@ -177,8 +177,12 @@ class RetrainPanel(QWidget):
         mixed = (f" + {plan.base['per_epoch']} samples per epoch of {Path(plan.base['root']).name}"
                  if plan.base else "")
         trained = count_records([ws.frames[f] for f in plan.train_ids if f in ws.frames])
-        self.status.setText(f"Training {plan.out.name} on {trained}{mixed}, validating on "
-                            f"{len(plan.val_ids)} ({plan.val_source})…")
+        named = f": {', '.join(plan.val_ids)}" if len(plan.val_ids) <= 3 else ""  # which ones, when few
+        self.status.setText(f"Training {shown(plan.parent.ref)} into {plan.out.name} on {trained}{mixed}, "
+                            f"validating on {len(plan.val_ids)} ({plan.val_source}{named})…")
+        if plan.val_ids and plan.val_source == "held out":
+            self.log.info(f"held out of training to validate on: {', '.join(plan.val_ids[:10])}"
+                          + (f" and {len(plan.val_ids) - 10} more" if len(plan.val_ids) > 10 else ""))
         self.stage, self._t0, self._budget_end = "retrain", time.monotonic(), float("inf")
         env, job = self.child_env, f"Retraining {plan.parent.name}"
         return self.runner.start(job, lambda t: retrain_job(plan, t, env=env)) is not None

@@ -356,6 +356,29 @@ def test_the_only_corrections_of_a_class_are_trained_on_not_held_out(tmp_path: P
         assert any(f"{field} is held out for validation instead" in p for p in problems)
 
 
+def test_what_counts_is_what_the_corrections_changed_not_what_they_show(tmp_path: Path) -> None:
+    """Re-walk: the other picture kept the model's stray parking under a small background stroke, so by
+    what the masks show it "had parking" and the lot was held out. The lot's correction taught parking."""
+    from seggui.training.retrain import split_frames
+
+    ws = Workspace.create(tmp_path / "ws", "parking-2")
+    for fid in ("lot", "field"):
+        ws.add_image(write_image(tmp_path / f"{fid}.png", np.zeros((60, 80, 3), np.uint8)))
+    stray = np.zeros((60, 80), np.uint8)
+    stray[0:30, 0:50] = 1  # 1,500 px of predicted parking on the lot-free picture
+    ws.write_mask("field", "predicted", stray)
+    touched = stray.copy()
+    touched[50:55, 0:10] = 0  # one small background stroke (nothing changed: it was background)
+    touched[20:25, 40:50] = 0  # and a little of the stray parking taken away
+    ws.write_mask("field", "corrected", touched)
+    ws.write_mask("lot", "predicted", np.zeros((60, 80), np.uint8))  # the model saw no lot
+    lot = np.zeros((60, 80), np.uint8)
+    lot[10:50, 10:70] = 1
+    ws.write_mask("lot", "corrected", lot)
+    train, val, _source, _problems = split_frames(ws, 0.5)
+    assert train == ["lot"] and val == ["field"]
+
+
 def test_with_one_class_per_correction_nothing_is_held_out_and_it_says_why(tmp_path: Path) -> None:
     from seggui.training.retrain import split_frames
 
