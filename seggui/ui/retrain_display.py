@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from seggui.core.errors import SegguiError
+from seggui.core.frame_record import count_records
+from seggui.core.workspace import FrameStatus, Workspace
 from seggui.engine.card import ModelCard
 
 IN_USE = " · in use"
@@ -71,3 +73,13 @@ def table_rows(table: QTableWidget) -> list[tuple[str, Any, Any, Any]]:
     """What the table shows (numbers as stored in the cells): for tests and copying."""
     return [(table.item(r, 0).text(), *(table.item(r, c).data(Qt.ItemDataRole.UserRole) for c in (1, 2, 3)))
             for r in range(table.rowCount())]
+
+
+def ready_text(ws: Workspace) -> str:
+    """What a retrain would learn from, said while nothing runs: pictures as pictures, frames as frames."""
+    taught = [ws.frames[f] for f in ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED)]
+    waiting = len(ws.frames_with_status(FrameStatus.PROPAGATED))  # not trained on until reviewed
+    tail = (f" {waiting} propagated frame{'s are' if waiting != 1 else ' is'} left out until reviewed."
+            if waiting else "")
+    return (f"{count_records(taught)} corrected or reviewed: ready to retrain." if taught
+            else "Correct some masks, then retrain.") + tail

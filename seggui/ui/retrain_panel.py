@@ -33,11 +33,11 @@ from seggui.core.errors import SegguiError
 from seggui.core.frame_record import count_records
 from seggui.core.jobs import Progress
 from seggui.core.workspace import FrameStatus, Workspace
+from seggui.ui import retrain_display as show
 from seggui.ui.messages import MessageLog
 from seggui.ui.model_picker import ModelPicker
 from seggui.ui.qtutil import figures_table
 from seggui.ui.retrain_dialog import DEFAULTS, AdvancedDialog, base_text
-from seggui.ui.retrain_display import IN_USE, comparison_rows, fill_table, fmt, shown, shown_dir, table_rows
 from seggui.ui.runner import JobRunner
 from seggui.ui.session import Session
 
@@ -178,8 +178,8 @@ class RetrainPanel(QWidget):
                  if plan.base else "")
         trained = count_records([ws.frames[f] for f in plan.train_ids if f in ws.frames])
         named = f": {', '.join(plan.val_ids)}" if len(plan.val_ids) <= 3 else ""  # which ones, when few
-        self.status.setText(f"Training {shown(plan.parent.ref)} into {plan.out.name} on {trained}{mixed}, "
-                            f"validating on {len(plan.val_ids)} ({plan.val_source}{named})…")
+        self.status.setText(f"Training {show.shown(plan.parent.ref)} into {plan.out.name} on {trained}"
+                            f"{mixed}, validating on {len(plan.val_ids)} ({plan.val_source}{named})…")
         if plan.val_ids and plan.val_source == "held out":
             self.log.info(f"held out of training to validate on: {', '.join(plan.val_ids[:10])}"
                           + (f" and {len(plan.val_ids) - 10} more" if len(plan.val_ids) > 10 else ""))
@@ -206,13 +206,16 @@ class RetrainPanel(QWidget):
         self.picker.open_card(self.result.card_dir)
         self._fill_versions()
         todo = ws.frames_with_status(FrameStatus.PREDICTED)  # what the old model predicted, uncorrected
-        name = shown_dir(self.result.card_dir)
+        name = show.shown_dir(self.result.card_dir)
         self._todo_what = count_records([ws.frames[f] for f in todo])
         said = (f"Promoted {name}; re-predicting the {self._todo_what} the previous "
                 "model had predicted and nobody corrected…" if todo else
                 f"Promoted {name}: every frame is corrected, none to re-predict.")
         self.log.info(said)
         self.status.setText(said)
+        if not todo:  # nothing to run (a run of nothing logged "nothing to predict" beside this)
+            self._end("promoted")
+            return False
         self.stage = "repredict"
         try:
             started = self.picker.inference.run("frames", todo)
@@ -222,7 +225,7 @@ class RetrainPanel(QWidget):
                                 "failed")
         if not started:
             self.stage = None
-            self.status.setText(f"{shown_dir(self.result.card_dir)} is the workspace model.")
+            self.status.setText(f"{show.shown_dir(self.result.card_dir)} is the workspace model.")
             self._end("promoted")
         return started
 
@@ -238,17 +241,17 @@ class RetrainPanel(QWidget):
         except SegguiError as exc:
             return self._refuse(str(exc), "failed")
         self.picker.open_card(version_card_path(ws, entry["card"]))
-        self.log.info(f"rolled back to {shown(entry['ref'])} ({entry['label']} in the workspace's models)")
+        self.log.info(f"rolled back to {show.shown(entry['ref'])} ({entry['label']} in the workspace)")
         self._fill_versions()
         # only what another version predicted: after a Re-predict these are this version's already
         todo = [f for f in ws.frames_with_status(FrameStatus.PREDICTED) if ws.frames[f].model != entry["ref"]]
-        self.status.setText(f"{shown(entry['ref'])} is the model in use again." + (
+        self.status.setText(f"{show.shown(entry['ref'])} is the model in use again." + (
             f" The uncorrected predictions of {count_records([ws.frames[f] for f in todo])} were made by "
             "another version: Re-predict makes them this model's." if todo else ""))
         self.repredict_button.setText(f"Re-predict {count_records([ws.frames[f] for f in todo])}")
         self.repredict_button.setVisible(bool(todo))
         self._say("")
-        self.result, self.comparison = None, None
+        self._clear_results()  # its columns were two other versions: not the one now in use
         self._end("rolled back")
         return True
 
@@ -296,8 +299,8 @@ class RetrainPanel(QWidget):
             self.result = result
             self._fill_versions()
             if not self.plan.val_ids:
-                self.status.setText(f"Trained {shown_dir(result.card_dir)}; no validation frames to compare "
-                                    "on.")
+                self.status.setText(f"Trained {show.shown_dir(result.card_dir)}; no validation frames "
+                                    "to compare on.")
                 self._end("trained")
                 return
             self._compare()
@@ -305,9 +308,9 @@ class RetrainPanel(QWidget):
             self.comparison = result
             self._show_comparison(result)
             d = result.miou_delta
-            self.status.setText(f"{shown(result.new_ref)} vs {shown(result.old_ref)}: "
-                                f"mIoU {fmt(result.old_miou)} → {fmt(result.new_miou)}"
-                                + (f" ({fmt(d, sign=True)})" if d is not None else "")
+            self.status.setText(f"{show.shown(result.new_ref)} vs {show.shown(result.old_ref)}: "
+                                f"mIoU {show.fmt(result.old_miou)} → {show.fmt(result.new_miou)}"
+                                + (f" ({show.fmt(d, sign=True)})" if d is not None else "")
                                 + f", measured on {result.rests_on()}"
                                 + (f"; trained with {Path(result.base['root']).name} mixed in"
                                    if result.base else ""))
@@ -321,8 +324,8 @@ class RetrainPanel(QWidget):
             todo = self._todo_what
             what = f"the {todo}" if todo.startswith(f"{done} ") else f"{done} of the {todo}"
             self.log.info(f"re-predicted {what} nobody corrected with the new model")
-            self.status.setText(f"{shown_dir(self.result.card_dir)} is the model in use; it re-predicted "
-                                f"{what} the previous model had predicted.")
+            self.status.setText(f"{show.shown_dir(self.result.card_dir)} is the model in use; it "
+                                f"re-predicted {what} the previous model had predicted.")
             self._end("promoted")
 
     def _on_failed(self, message: str, _details: str) -> None:
@@ -353,11 +356,11 @@ class RetrainPanel(QWidget):
             Workspace.open(root), plan.parent, result.card_dir, plan.val_ids, backend, device, t))
 
     def _show_comparison(self, cmp: Any) -> None:
-        fill_table(self.table, comparison_rows(cmp))
+        show.fill_table(self.table, show.comparison_rows(cmp))
 
     def table_rows(self) -> list[tuple[str, Any, Any, Any]]:
         """What the comparison table shows (numbers as stored in the cells): for tests and copying."""
-        return table_rows(self.table)
+        return show.table_rows(self.table)
 
     def _curves(self) -> None:
         from seggui.ui.retrain_chart import draw_curves, new_plot
@@ -375,17 +378,23 @@ class RetrainPanel(QWidget):
         self.versions.clear()
         for v in list_versions(ws) if ws is not None else []:
             here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
-            self.versions.addItem(shown(v["ref"]) + (IN_USE if here else ""), v["label"])
+            self.versions.addItem(show.shown(v["ref"]) + (show.IN_USE if here else ""), v["label"])
         if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
-            self.versions.addItem(f"{Path(ws.model).name} · in use (no retrained version yet)", None)
+            self.versions.addItem(f"{Path(ws.model).name} · in use (no other version used here yet)", None)
         for i in range(self.versions.count()):  # the tooltip adds where the version lies
             label = self.versions.itemData(i)
             self.versions.setItemData(i, self.versions.itemText(i) + (f" — models/{label}" if label else ""),
                                       Qt.ItemDataRole.ToolTipRole)
-            if self.versions.itemText(i).endswith(IN_USE):
+            if self.versions.itemText(i).endswith(show.IN_USE):
                 self.versions.setCurrentIndex(i)  # shown first: the list reads "this one is in use"
         self.versions.setToolTip(self.versions.currentText())
         self._buttons()
+
+    def _clear_results(self) -> None:
+        self.result, self.comparison, self.epochs = None, None, []
+        self.table.setRowCount(0)
+        if self.plot is not None:
+            self.plot.clear()
 
     def _on_version_chosen(self, _index: int) -> None:
         self.versions.setToolTip(self.versions.currentText())
@@ -396,10 +405,8 @@ class RetrainPanel(QWidget):
         self.settings = {**DEFAULTS, **((ws.settings.get("retrain") or {}) if ws is not None else {})}
         self.repredict_button.setVisible(False)
         if self.stage is None:  # another workspace: the last one's run, chart and comparison go
-            self.plan, self.result, self.comparison, self.epochs = None, None, None, []
-            self.table.setRowCount(0)
-            if self.plot is not None:
-                self.plot.clear()
+            self.plan = None
+            self._clear_results()
             self._say("")
             self._fill_versions()
             self._ready_text()
@@ -407,14 +414,8 @@ class RetrainPanel(QWidget):
     def _ready_text(self) -> None:
         """Say what a retrain would learn from, while nothing is running or shown."""
         ws = self.session.workspace
-        if self.stage is not None or self.result is not None or ws is None:
-            return
-        n = len(ws.frames_with_status(FrameStatus.CORRECTED, FrameStatus.REVIEWED))
-        waiting = len(ws.frames_with_status(FrameStatus.PROPAGATED))  # not trained on until reviewed
-        tail = (f" {waiting} propagated frame{'s are' if waiting != 1 else ' is'} left out until reviewed."
-                if waiting else "")
-        self.status.setText((f"{n} corrected or reviewed frame{'s' * (n != 1)}: ready to retrain." if n
-                             else "Correct some masks, then retrain.") + tail)
+        if self.stage is None and self.result is None and ws is not None:
+            self.status.setText(show.ready_text(ws))
 
     def _refuse(self, text: str, how: str = "refused") -> bool:
         self.log.error(text)
@@ -442,4 +443,4 @@ class RetrainPanel(QWidget):
         self.promote_button.setEnabled(not busy and self.result is not None and not in_use)
         chosen = self.versions.currentIndex()
         self.rollback_button.setEnabled(not busy and self.versions.count() > 1 and chosen >= 0
-                                        and not self.versions.itemText(chosen).endswith(IN_USE))
+                                        and not self.versions.itemText(chosen).endswith(show.IN_USE))

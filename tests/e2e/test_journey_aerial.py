@@ -128,7 +128,7 @@ def test_aerial_journey(qtbot, user_window, houston: Path, tmp_path: Path) -> No
 
     # Retrain: one epoch (Advanced), then the comparison says what it rests on
     panel = win.retrain
-    assert "2 corrected or reviewed frames" in panel.status.text()
+    assert "2 pictures corrected or reviewed" in panel.status.text()
     assert retrain_one_epoch(qtbot, win) == "compared", panel.message.text()
     cmp = panel.comparison
     assert cmp.frames == ["6703"]  # the ground-truth picture nobody trained on

@@ -110,7 +110,7 @@ def test_propagate_through_the_window(qtbot, window, drive: Path) -> None:
                     [STATUS_ORDER.index(st) for st in status.values()], timeout=5000)
     assert strip_colour(window, 1) == QColor(*STATUS_COLORS[FrameStatus.PROPAGATED])
     assert strip_colour(window, 3) == QColor(*STATUS_COLORS[FrameStatus.CORRECTED])
-    assert "2 corrected or reviewed" in window.retrain.status.text()
+    assert "2 frames corrected or reviewed" in window.retrain.status.text()
     assert "4 propagated frames are left out until reviewed" in window.retrain.status.text()
 
     # the frame being corrected keeps its undo (the editor was parked, written, before the job started):

@@ -82,7 +82,7 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     panel = setup_panel(window, epochs=1)
     # before any retrain the list says what is in use, and that there is nothing to roll back to
     assert [panel.versions.itemText(i) for i in range(panel.versions.count())] == [
-        "tiny-camvid · in use (no retrained version yet)"]
+        "tiny-camvid · in use (no other version used here yet)"]
     assert not panel.rollback_button.isEnabled()
     lines: list[str] = []
     window.runner.progress.connect(lambda p: lines.append(panel.status.text()))
@@ -346,5 +346,5 @@ def test_versions_name_the_model_a_first_run_puts_in_use(qtbot, window, camvid_f
         window.actions_by_name["run"].trigger()
     assert window.session.workspace.model is not None
     qtbot.waitUntil(lambda: panel.versions.count() == 1)
-    assert panel.versions.itemText(0) == "tiny-camvid · in use (no retrained version yet)"
+    assert panel.versions.itemText(0) == "tiny-camvid · in use (no other version used here yet)"
     assert not panel.rollback_button.isEnabled()
