@@ -80,3 +80,8 @@ class JobPanel(QWidget):
         suffix = f", {self.errors} failed" if self.errors else ""
         self.title.setText(f"{self.runner.title}: {how}{suffix}")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def forget_finished(self) -> None:
+        """Another workspace opened: the last job's "…: done" was the old one's news (kept in Messages)."""
+        if not self.runner.is_running():
+            self.title.setText("")

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.drive_plot = DrivePlot(self.session)
         self.messages = MessagesWidget(self.log, self.statusBar())
         self.job_panel = JobPanel(self.runner, self.log)
+        self.session.opened.connect(self.job_panel.forget_finished)
         self.model_picker = ModelPicker(self.inference, self.log, model_dirs)
         self.model_label = QLabel("No model")
         self.editing = EditController(self.session, self.view, self)
