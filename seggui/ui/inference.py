@@ -82,6 +82,7 @@ class Inference(QObject):
         self.card: ModelCard | None = None
         self.predictor: Any = None
         self.last_result: dict[str, int] | None = None
+        self._what = ""  # what the running prediction covers ("4 pictures"), for its closing line
         self.run_root: Path | None = None  # the workspace a running prediction job writes into
         self._sink: DeferredWorkspaceOutputs | None = None  # the running job's, until its last batch
         # written frames are recorded (one seggui.json write) at most this often, or this many at once
@@ -144,8 +145,8 @@ class Inference(QObject):
         sink = DeferredWorkspaceOutputs(s.workspace, card.ref, every_s=self.record_every_s,
                                         every_n=self.record_every_n, notify=self._recordDue.emit)
         only = plan.pictures[0][0] if plan.pictures else s.current
-        title = f"Predicting {only}" if count == 1 else \
-            f"Predicting {counted(count, sum(len(d.indices) for d in plan.drives))}"
+        self._what = counted(count, sum(len(d.indices) for d in plan.drives))  # "4 pictures", "40 frames"
+        title = f"Predicting {only}" if count == 1 else f"Predicting {self._what}"
         handle = self.runner.start(title, lambda token: _predict_job(card, predictor, plan, sink, token))
         if handle is None:
             return False
@@ -254,5 +255,6 @@ class Inference(QObject):
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""
-            n = result["predicted"]
-            self.session.log.info(f"predicted {n} frame{'s' * (n != 1)}{failed}")
+            n, what = result["predicted"], self._what
+            said = f"the {what}" if what.startswith(f"{n} ") else f"{n} of the {what}" if what else str(n)
+            self.session.log.info(f"predicted {said}{failed}")

@@ -1,11 +1,10 @@
 """The Retrain panel: fine-tune the workspace model on the analyst's corrections, compare, promote.
 
-The work is `seggui.training.retrain` (the run, in a child process, so a crash
-or an out-of-memory in training cannot take the window down) and
-`seggui.training.retrain_versions` (compare, promote, roll back, re-predict);
-this panel only chains them through the window's one `JobRunner`: retrain -> compare -> (on
-Promote) re-predict, each a job of its own started when the previous one finishes. Nothing is
-overwritten: every run writes a new card folder, and promote / roll back only move the model.
+The work is `seggui.training.retrain` (the run, in a child process, so a crash or an out-of-memory in
+training cannot take the window down) and `seggui.training.retrain_versions` (compare, promote, roll
+back, re-predict); this panel only chains them through the window's one `JobRunner`: retrain -> compare
+-> (on Promote) re-predict, each a job started when the previous one finishes. Nothing is overwritten:
+every run writes a new card folder, and promote / roll back only move the model.
 
 While a job of this panel runs, `stage` names it; other jobs' signals pass by untouched. The training
 modules are imported when a retrain starts, so the window still shows without them.
@@ -63,6 +62,7 @@ class RetrainPanel(QWidget):
         self.child_env: dict[str, str] | None = None
         self.stage: str | None = None
         self._todo_what = ""  # what Promote re-predicts ("3 pictures"), for the message when it is done
+        self._root: Path | None = None  # the workspace shown, to tell another from the same one re-read
         self.plan: Any = None
         self.result: Any = None
         self.comparison: Any = None
@@ -113,7 +113,7 @@ class RetrainPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.promote_button.clicked.connect(self.promote)
         self.rollback_button.clicked.connect(self.rollback)
-        self.versions.currentIndexChanged.connect(self._on_version_chosen)  # Roll back only to another
+        self.versions.currentIndexChanged.connect(lambda _i: self._buttons())  # Roll back only to another
         self.repredict_button.clicked.connect(self.repredict)
         session.framesChanged.connect(self._ready_text)
         runner.progress.connect(self._on_progress)
@@ -178,7 +178,7 @@ class RetrainPanel(QWidget):
                  if plan.base else "")
         trained = count_records([ws.frames[f] for f in plan.train_ids if f in ws.frames])
         named = f": {', '.join(plan.val_ids)}" if len(plan.val_ids) <= 3 else ""  # which ones, when few
-        self.status.setText(f"Training {show.shown(plan.parent.ref)} into {plan.out.name} on {trained}"
+        self.status.setText(f"Training {show.shown(plan.parent.ref)} into v{plan.config.version} on {trained}"
                             f"{mixed}, validating on {len(plan.val_ids)} ({plan.val_source}{named})…")
         if plan.val_ids and plan.val_source == "held out":
             self.log.info(f"held out of training to validate on: {', '.join(plan.val_ids[:10])}"
@@ -380,11 +380,13 @@ class RetrainPanel(QWidget):
             here = ws.model and Path(ws.model).resolve() == (ws.root / v["card"]).resolve()
             self.versions.addItem(show.shown(v["ref"]) + (show.IN_USE if here else ""), v["label"])
         if ws is not None and ws.model and not self.versions.count():  # an empty list read as broken
-            self.versions.addItem(f"{Path(ws.model).name} · in use (no other version used here yet)", None)
+            self.versions.addItem(f"{show.shown_dir(Path(ws.model))}{show.IN_USE}", None)
+            self.versions.setItemData(0, "no other version used here yet", Qt.ItemDataRole.ToolTipRole)
         for i in range(self.versions.count()):  # the tooltip adds where the version lies
             label = self.versions.itemData(i)
-            self.versions.setItemData(i, self.versions.itemText(i) + (f" — models/{label}" if label else ""),
-                                      Qt.ItemDataRole.ToolTipRole)
+            if label:
+                self.versions.setItemData(i, f"{self.versions.itemText(i)} — models/{label}",
+                                          Qt.ItemDataRole.ToolTipRole)
             if self.versions.itemText(i).endswith(show.IN_USE):
                 self.versions.setCurrentIndex(i)  # shown first: the list reads "this one is in use"
         self.versions.setToolTip(self.versions.currentText())
@@ -396,18 +398,17 @@ class RetrainPanel(QWidget):
         if self.plot is not None:
             self.plot.clear()
 
-    def _on_version_chosen(self, _index: int) -> None:
-        self.versions.setToolTip(self.versions.currentText())
-        self._buttons()
-
     def _on_opened(self) -> None:
         ws = self.session.workspace
         self.settings = {**DEFAULTS, **((ws.settings.get("retrain") or {}) if ws is not None else {})}
         self.repredict_button.setVisible(False)
-        if self.stage is None:  # another workspace: the last one's run, chart and comparison go
+        root = ws.root if ws is not None else None
+        if self.stage is None and root != self._root:  # another workspace: its run, chart, comparison go
             self.plan = None
             self._clear_results()
             self._say("")
+        self._root = root  # the same one again (a class map taken on) keeps a result still to promote
+        if self.stage is None:
             self._fill_versions()
             self._ready_text()
 

@@ -207,7 +207,10 @@ class ViewPanel(QWidget):
         conf = s.mask("confidence")
         if conf is not None:  # the model's confidence in its own class, which a correction may not be
             edited = not model and s.current is not None and s.record(s.current).has_correction
-            parts.append(f"model's confidence {conf[y, x] / 255:.2f}" if edited
+            own = s.mask("predicted") if edited else None
+            theirs = f" in {table.name_of(int(own[y, x]))}" if own is not None and pred is not None \
+                and own[y, x] != pred[y, x] else ""  # painted over: say which class the figure is for
+            parts.append(f"model's confidence {conf[y, x] / 255:.2f}{theirs}" if edited
                          else f"confidence {conf[y, x] / 255:.2f}")
         gt = s.mask("ground_truth")
         if gt is not None:

@@ -50,6 +50,7 @@ def test_inference_metrics_and_error_view(qtbot, window, camvid_folder: Path, ca
         assert s.current == ids[1]
         window.view.canvas.zoom_at(2.0, window.view.canvas.viewport().rect().center())
     assert window.inference.last_result == {"predicted": N_PICTURES, "failed": 0}
+    assert any(m.text == f"predicted the {N_PICTURES} pictures" for m in window.log.entries)  # not "frames"
     assert all(s.record(f).status == FrameStatus.PREDICTED for f in ids)
     assert window.model_label.text() == "tiny-camvid v1 · torch · CPU"
     assert not window.job_panel.cancel_button.isVisible()

@@ -69,9 +69,13 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # back to the mask being edited
     assert window.metrics.metrics.miou == edited_miou
     assert window.classes.source.text() == "Share of labelled pixels in the correction"
-    qtbot.mouseMove(vp, spot + QPoint(1, 0))
+    with qtbot.waitSignal(canvas.pixelHovered) as again:
+        qtbot.mouseMove(vp, spot + QPoint(1, 0))
     qtbot.waitUntil(lambda: "class Car" in window.view.readout.text(), timeout=5000)
     assert "model's confidence" in window.view.readout.text()  # beside a corrected class: whose it is
+    px, py = again.args  # painted car over the model's class: the figure says which class it is for
+    if predicted[py, px] != CAR:
+        assert f" in {s.classes.name_of(int(predicted[py, px]))}" in window.view.readout.text()
     shown = qimage_to_rgba(window.view.canvas.overlay_pixmap().toImage())
     assert np.array_equal(shown, view_rgba("prediction", corrected, s.mask("ground_truth"), s.classes,
                                            s.hidden))

@@ -82,7 +82,7 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     panel = setup_panel(window, epochs=1)
     # before any retrain the list says what is in use, and that there is nothing to roll back to
     assert [panel.versions.itemText(i) for i in range(panel.versions.count())] == [
-        "tiny-camvid · in use (no other version used here yet)"]
+        "tiny-camvid v1 · in use"]
     assert not panel.rollback_button.isEnabled()
     lines: list[str] = []
     window.runner.progress.connect(lambda p: lines.append(panel.status.text()))
@@ -101,6 +101,9 @@ def test_retrain_compare_promote_rollback_and_cancel(qtbot, window, camvid: Path
     assert _same(panel.table_rows(), expected)
     assert panel.comparison.to_dict()["rows"] == d["rows"]
     assert window.session.workspace.model == str(card)  # nothing switches before Promote
+    # the same workspace re-read (a class map taken on for ground truth does it) keeps the result to promote
+    window.session.workspace.set_classes(window.session.workspace.classes)
+    assert panel.result is not None and panel.table.rowCount() and panel.promote_button.isEnabled()
 
     # the current model predicts the ground-truth frames (Promote re-predicts what it predicted)
     s = window.session
@@ -346,5 +349,5 @@ def test_versions_name_the_model_a_first_run_puts_in_use(qtbot, window, camvid_f
         window.actions_by_name["run"].trigger()
     assert window.session.workspace.model is not None
     qtbot.waitUntil(lambda: panel.versions.count() == 1)
-    assert panel.versions.itemText(0) == "tiny-camvid · in use (no other version used here yet)"
+    assert panel.versions.itemText(0) == "tiny-camvid v1 · in use"
     assert not panel.rollback_button.isEnabled()
