@@ -105,6 +105,7 @@ class ViewPanel(QWidget):
         self.canvas.pixelHovered.connect(self._on_hover)
         self._hovered = (-1, -1)  # where the pointer last was: the readout follows a stroke's new status too
         session.framesChanged.connect(lambda: self._on_hover(*self._hovered))
+        session.framesChanged.connect(self._name_mask_view)  # a first stroke makes it a correction
         session.editChanged.connect(lambda _f: self._on_hover(*self._hovered))  # a refine preview, under it
         for changed in (session.frameChanged, session.opened):  # another picture: the old spot means nothing
             changed.connect(lambda *_: setattr(self, "_hovered", (-1, -1)))
@@ -146,9 +147,16 @@ class ViewPanel(QWidget):
             return
         self.refresh_layer()
 
+    def _name_mask_view(self) -> None:
+        """The first view shows the mask being edited: "Correction" once the picture has one."""
+        s = self.session
+        edited = s.current is not None and s.workspace is not None and s.record(s.current).has_correction
+        self.view_combo.setItemText(0, "Correction" if edited else "Prediction")
+
     def refresh_layer(self) -> None:
         """Recompute the mask layer for the current view (an RGBA array from core)."""
         s, view = self.session, self.view
+        self._name_mask_view()
         table = s.classes
         if table is None or not self.canvas.has_image():
             self.canvas.set_overlay(None)

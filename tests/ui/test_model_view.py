@@ -34,6 +34,7 @@ def test_model_view_shows_the_prediction_under_a_correction(qtbot, window, camvi
     assert not np.array_equal(corrected, predicted)
     qtbot.waitUntil(lambda: window.classes.source.text() == "Share of labelled pixels in the correction",
                     timeout=5000)  # once painting pauses
+    assert window.view.view_combo.itemText(0) == "Correction"  # the view of the mask being edited
     # the pointer rests where the stroke ended: its readout follows the picture's new status unmoved
     qtbot.waitUntil(lambda: "class Car  ·  model's confidence" in window.view.readout.text(), timeout=5000)
 
