@@ -44,6 +44,12 @@ def count_records(records: list[FrameRecord]) -> str:
     """`counted` for these frames."""
     return counted(len(records), sum(r.drive is not None for r in records))
 
+
+def done_of(done: int, what: str) -> str:
+    """"the 4 pictures" when all of `what` (a `counted` text) were done, else "3 of the 4 pictures"."""
+    return f"the {what}" if what.startswith(f"{done} ") else f"{done} of the {what}" if what else str(done)
+
+
 @dataclass
 class FrameRecord:
     """One picture or one frame of a video in the workspace.

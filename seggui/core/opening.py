@@ -43,6 +43,7 @@ from seggui.core.mask_kind import MaskKind
 from seggui.core.masks import check_mask_size, read_mask
 from seggui.core.media import FolderSource, Source, is_video_file, open_source
 from seggui.core.media.sequences import ImageSequence, find_sequences
+from seggui.core.truth_tables import table_file_beside
 from seggui.core.workspace import WORKSPACE_FILE, Workspace
 
 GT_SUFFIXES = ("annot", "_annot", "_labels", "_masks", "_gt")
@@ -224,14 +225,14 @@ class Opener:
         demo's drive.mp4 sits in the demo workspace); else asked (ground truth to read), else the default
         preset, said in the notes: never a silent guess."""
         folder = key if key.is_dir() else key.parent
-        for cand in (folder / "classes.json", folder.parent / "classes.json"):
-            if cand.is_file():
-                try:
-                    return load_classes(cand)
-                except BadInputError as exc:
-                    if notes is not None:
-                        notes.warning(f"{exc}; using the {self.default_classes} classes")
-                    return load_classes(self.default_classes)
+        beside = table_file_beside(key)
+        if beside is not None:
+            try:
+                return load_classes(beside)
+            except BadInputError as exc:
+                if notes is not None:
+                    notes.warning(f"{exc}; using the {self.default_classes} classes")
+                return load_classes(self.default_classes)
         for home in (folder, folder.parent):
             if (home / WORKSPACE_FILE).is_file():
                 try:

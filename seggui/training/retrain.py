@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from seggui.core.atomic import atomic_write_json
 from seggui.core.classes import ClassTable
 from seggui.core.errors import BadInputError
@@ -44,7 +42,7 @@ from seggui.training.retrain_process import (  # re-exported: callers import the
     RetrainResult,
     TrainingFailed,
 )
-from seggui.training.retrain_split import keep_classes_taught
+from seggui.training.retrain_split import id_counts, keep_classes_taught
 from seggui.training.retrain_versions import WEAK_CLASS_PX
 from seggui.training.versions import claim_version_dir, discard_unfinished
 
@@ -196,8 +194,7 @@ def mask_facts(folder: Path, ids: list[str]) -> tuple[list[tuple[int, int]], Cou
         mask = view.read_mask(fid, "corrected")
         if mask is not None:
             sizes.append((int(mask.shape[0]), int(mask.shape[1])))
-            per_id = np.bincount(mask.ravel())
-            total.update({int(c): int(per_id[c]) for c in np.flatnonzero(per_id)})
+            total.update(id_counts(mask))
     return sizes, total
 
 

@@ -25,6 +25,12 @@ from seggui.core.workspace import Workspace
 from seggui.training.retrain_versions import WEAK_CLASS_PX
 
 
+def id_counts(labels: np.ndarray) -> Counter[int]:
+    """Pixels per class id present in `labels` (the retrain plan's and the split's one count)."""
+    per_id = np.bincount(labels.ravel())
+    return Counter({int(c): int(per_id[c]) for c in np.flatnonzero(per_id)})
+
+
 def taught_pixels(ws: Workspace, frame_id: str) -> Counter[int]:
     """Pixels per class id that the correction changed from the model's prediction (all of them without a
     prediction of the same size), by their corrected class; the ignore id left out."""
@@ -33,9 +39,10 @@ def taught_pixels(ws: Workspace, frame_id: str) -> Counter[int]:
         return Counter()
     predicted = ws.read_mask(frame_id, "predicted")
     changed = mask[mask != predicted] if predicted is not None and predicted.shape == mask.shape else mask
-    per_id = np.bincount(changed.ravel())
-    ignore = ws.classes.ignore_index
-    return Counter({int(c): int(per_id[c]) for c in np.flatnonzero(per_id) if int(c) != ignore})
+    counts = id_counts(changed)
+    if ws.classes.ignore_index is not None:
+        counts.pop(ws.classes.ignore_index, None)
+    return counts
 
 
 def _taught_classes(px: Counter[int]) -> set[int]:

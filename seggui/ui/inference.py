@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from seggui.core.errors import BadInputError
-from seggui.core.frame_record import counted
+from seggui.core.frame_record import counted, done_of
 from seggui.core.jobs import CancelToken, Job, Progress, every, map_progress
 from seggui.core.outputs import DeferredWorkspaceOutputs
 from seggui.engine.card import ModelCard
@@ -255,6 +255,4 @@ class Inference(QObject):
         if isinstance(result, dict) and "predicted" in result:
             self.last_result = result
             failed = f", {result['failed']} failed (see Messages)" if result["failed"] else ""
-            n, what = result["predicted"], self._what
-            said = f"the {what}" if what.startswith(f"{n} ") else f"{n} of the {what}" if what else str(n)
-            self.session.log.info(f"predicted {said}{failed}")
+            self.session.log.info(f"predicted {done_of(result['predicted'], self._what)}{failed}")

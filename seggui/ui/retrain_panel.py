@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from seggui.core.errors import SegguiError
-from seggui.core.frame_record import count_records
+from seggui.core.frame_record import count_records, done_of
 from seggui.core.jobs import Progress
 from seggui.core.workspace import FrameStatus, Workspace
 from seggui.ui import retrain_display as show
@@ -321,8 +321,7 @@ class RetrainPanel(QWidget):
             self._end("compared")
         elif stage == "repredict":
             done = result.get("predicted", 0) if isinstance(result, dict) else result
-            todo = self._todo_what
-            what = f"the {todo}" if todo.startswith(f"{done} ") else f"{done} of the {todo}"
+            what = done_of(done, self._todo_what)
             self.log.info(f"re-predicted {what} nobody corrected with the new model")
             self.status.setText(f"{show.shown_dir(self.result.card_dir)} is the model in use; it "
                                 f"re-predicted {what} the previous model had predicted.")
